@@ -1,0 +1,3 @@
+from abca_deploy.cli import main
+
+raise SystemExit(main())
