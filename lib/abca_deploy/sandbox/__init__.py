@@ -1,0 +1,1 @@
+"""The local sandbox: moto server, an OCI registry, and the AgentCore emulator running real containers."""
