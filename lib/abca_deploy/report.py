@@ -116,8 +116,7 @@ class Reporter:
             props = f" title={_escape_property(self.redact(title))}" if title else ""
             self._write(self.stderr, f"::{level}{props}::{_escape_data(self.redact(message))}", redact=False)
         else:
-            head = f"{level}: {title}: " if title else f"{level}: "
-            self._write(self.stderr, head + message)
+            self._write(self.stderr, f"{level}: {message}")
 
     def notice(self, message: str, *, title: str | None = None) -> None:
         """A notice annotation in Actions; ``notice: …`` otherwise."""

@@ -165,8 +165,8 @@ def settings_error(exc: ValidationError, model: type[CommandSettings]) -> UserEr
     form = ""
     if info and isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("form"):
         form = f"; allowed: {info.json_schema_extra['form']}"
-    return UserError(f"{where}: {message}{shown}{form}.".replace("..", "."),
-                     title=f"Invalid {where}")
+    text = f"{where}: {message}{shown}{form}." if field else f"{message[:1].upper()}{message[1:]}."
+    return UserError(text.replace("..", "."), title=f"Invalid {where}")
 
 
 def _secret(field: str) -> bool:

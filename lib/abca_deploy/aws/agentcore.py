@@ -1,0 +1,172 @@
+"""Bedrock AgentCore adapters: the control plane (runtimes, versions, endpoints) and the data plane (invoke)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from abca_deploy.aws.errors import aws_call, error_code
+from abca_deploy.errors import UserError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+class Conflict(Exception):
+    """UpdateAgentRuntime was refused because another update is in flight (ConflictException)."""
+
+
+def _strip_metadata(response: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+
+
+def _unknown_runtime(runtime_id: str, version: str | None) -> UserError:
+    what = f"version {version} of runtime {runtime_id!r}" if version else f"runtime {runtime_id!r}"
+    return UserError(f"AgentCore has no {what} in this account and region.",
+                     hint="Check --runtime-id/--runtime-arn/--stack-name and --region.",
+                     title="Unknown runtime")
+
+
+class AgentCoreControl:
+    """``bedrock-agentcore-control``: read and update runtimes and endpoints."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls = 0
+
+    def get_runtime(self, runtime_id: str, version: str | None = None) -> dict[str, Any]:
+        """GetAgentRuntime (latest, or one version); an unknown runtime is a UserError."""
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"agentRuntimeId": runtime_id}
+        if version:
+            kwargs["agentRuntimeVersion"] = version
+        self.calls += 1
+        with aws_call("bedrock-agentcore:GetAgentRuntime", runtime_id):
+            try:
+                return _strip_metadata(self._client.get_agent_runtime(**kwargs))
+            except ClientError as exc:
+                if error_code(exc) == "ResourceNotFoundException":
+                    raise _unknown_runtime(runtime_id, version) from None
+                raise
+
+    def update_runtime(self, runtime_id: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        """UpdateAgentRuntime with the full request; raises ``Conflict`` when an update is in flight."""
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        with aws_call("bedrock-agentcore:UpdateAgentRuntime", runtime_id):
+            try:
+                return _strip_metadata(self._client.update_agent_runtime(agentRuntimeId=runtime_id, **request))
+            except ClientError as exc:
+                if error_code(exc) == "ConflictException":
+                    raise Conflict(str(exc)) from None
+                raise
+
+    def list_versions(self, runtime_id: str) -> list[dict[str, Any]]:
+        """ListAgentRuntimeVersions, all pages."""
+        versions: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"agentRuntimeId": runtime_id, "maxResults": 100}
+            if token:
+                kwargs["nextToken"] = token
+            self.calls += 1
+            with aws_call("bedrock-agentcore:ListAgentRuntimeVersions", runtime_id):
+                page = self._client.list_agent_runtime_versions(**kwargs)
+            versions += page.get("agentRuntimes", [])
+            token = page.get("nextToken")
+            if not token:
+                return versions
+
+    def list_endpoints(self, runtime_id: str) -> list[dict[str, Any]]:
+        """ListAgentRuntimeEndpoints, all pages."""
+        endpoints: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"agentRuntimeId": runtime_id, "maxResults": 100}
+            if token:
+                kwargs["nextToken"] = token
+            self.calls += 1
+            with aws_call("bedrock-agentcore:ListAgentRuntimeEndpoints", runtime_id):
+                page = self._client.list_agent_runtime_endpoints(**kwargs)
+            endpoints += page.get("runtimeEndpoints", [])
+            token = page.get("nextToken")
+            if not token:
+                return endpoints
+
+    def get_endpoint(self, runtime_id: str, name: str) -> dict[str, Any] | None:
+        """GetAgentRuntimeEndpoint, or None when it does not exist."""
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        with aws_call("bedrock-agentcore:GetAgentRuntimeEndpoint", f"{runtime_id}/{name}"):
+            try:
+                return _strip_metadata(self._client.get_agent_runtime_endpoint(
+                    agentRuntimeId=runtime_id, endpointName=name))
+            except ClientError as exc:
+                if error_code(exc) == "ResourceNotFoundException":
+                    return None
+                raise
+
+    def point_endpoint(self, runtime_id: str, name: str, version: str, *, create: bool) -> dict[str, Any]:
+        """Create the endpoint at ``version``, or move it there (UpdateAgentRuntimeEndpoint)."""
+        self.calls += 1
+        if create:
+            with aws_call("bedrock-agentcore:CreateAgentRuntimeEndpoint", f"{runtime_id}/{name}"):
+                return _strip_metadata(self._client.create_agent_runtime_endpoint(
+                    agentRuntimeId=runtime_id, name=name, agentRuntimeVersion=version))
+        with aws_call("bedrock-agentcore:UpdateAgentRuntimeEndpoint", f"{runtime_id}/{name}"):
+            return _strip_metadata(self._client.update_agent_runtime_endpoint(
+                agentRuntimeId=runtime_id, endpointName=name, agentRuntimeVersion=version))
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What InvokeAgentRuntime returned: the container's status, content type and body."""
+
+    status: int
+    content_type: str
+    body: str
+
+
+class AgentCoreData:
+    """``bedrock-agentcore``: InvokeAgentRuntime, keeping the body of error answers (e.g. a 400 from the agent)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._error_bodies: list[bytes] = []
+        self.calls = 0
+        client.meta.events.register("after-call.bedrock-agentcore.InvokeAgentRuntime", self._keep_error_body)
+
+    def _keep_error_body(self, http_response: Any = None, **_: Any) -> None:
+        if http_response is not None and http_response.status_code >= 300:
+            self._error_bodies.append(http_response.content or b"")
+
+    def invoke(self, runtime_arn: str, payload: bytes, *, qualifier: str | None, session_id: str,
+               accept: str = "application/json, text/event-stream") -> Invocation:
+        """Invoke the runtime; HTTP error answers come back as an Invocation, not an exception."""
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"agentRuntimeArn": runtime_arn, "payload": payload, "runtimeSessionId": session_id,
+                                  "contentType": "application/json", "accept": accept}
+        if qualifier:
+            kwargs["qualifier"] = qualifier
+        self._error_bodies.clear()
+        self.calls += 1
+        try:
+            response = self._client.invoke_agent_runtime(**kwargs)
+        except ClientError as exc:
+            meta = exc.response.get("ResponseMetadata", {})
+            body = self._error_bodies[-1] if self._error_bodies else b""
+            content_type = str(meta.get("HTTPHeaders", {}).get("content-type", ""))
+            return Invocation(status=int(meta.get("HTTPStatusCode", 0)), content_type=content_type,
+                              body=body.decode("utf-8", "replace") or str(exc))
+        content_type = str(response.get("contentType", ""))
+        stream = response["response"]
+        if "text/event-stream" in content_type:
+            lines = [line.decode("utf-8", "replace") for line in stream.iter_lines()]
+            body = "\n".join(line.removeprefix("data: ") for line in lines if line)
+        else:
+            body = stream.read().decode("utf-8", "replace")
+        return Invocation(status=int(response.get("statusCode", 200)), content_type=content_type, body=body)

@@ -1,0 +1,1 @@
+"""Publishing the AgentCore runtime: plan, build and push, update, wait, smoke-test, roll back."""
