@@ -11,6 +11,8 @@ from abca_deploy.runtime import config as cfg
 from abca_deploy.runtime.wait import Poller, wait_endpoint_live, wait_idle, wait_version_ready
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from abca_deploy.aws.agentcore import AgentCoreControl, AgentCoreData
     from abca_deploy.report import Reporter
     from abca_deploy.runtime.image import ImagePlan, ImageResult
@@ -42,11 +44,18 @@ class Outcome:
 
 @dataclass
 class Clients:
-    """The adapters a publish talks to (injected in tests)."""
+    """What a publish talks to; tests inject fakes for the AgentCore planes and the image step."""
 
     control: AgentCoreControl
     data: AgentCoreData
-    region: str | None = None
+    repository: Callable[[PublishSettings, str], tuple[str, bool]] | None = None
+    image: Callable[[ImagePlan, bool, Callable[[str], None]], ImageResult] | None = None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def poller(self, timeout: float) -> Poller:
+        """A poller on this publish's clock."""
+        return Poller(timeout, sleep=self.sleep, clock=self.clock)
 
 
 def previous_ready_version(control: AgentCoreControl, runtime_id: str, current: dict[str, Any]) -> str:
@@ -91,7 +100,7 @@ class Publisher:
 
     def run(self, runtime_id: str) -> Outcome:
         """Publish; returns the outcome, raising AbcaError (with ``self.out`` filled) on failure."""
-        poller = Poller(self.s.wait_timeout)
+        poller = self.c.poller(self.s.wait_timeout)
         with self.r.group("Resolve runtime"):
             current = wait_idle(self.c.control, runtime_id, poller, self.r.info)
             self._describe_current(runtime_id, current)
@@ -132,7 +141,7 @@ class Publisher:
     def _plan(self, current: dict[str, Any]) -> tuple[ImagePlan, bool]:
         from abca_deploy.runtime.image import plan_image
 
-        repository, immutable = repository_for(self.s, self.out.previous_image)
+        repository, immutable = (self.c.repository or repository_for)(self.s, self.out.previous_image)
         plan = plan_image(self.s, repository)
         request = cfg.with_image(cfg.carry_forward(current), f"{repository}@<digest of the pushed image>")
         self.out.plan = {
@@ -163,6 +172,13 @@ class Publisher:
                            title="Platform is not linux/arm64")
 
     def _image(self, plan: ImagePlan, immutable: bool) -> ImageResult:
+        image = (self.c.image or self._realize)(plan, immutable, self.r.info)
+        self.out.image_uri, self.out.image_digest, self.out.built = image.uri, image.digest, image.built
+        self.r.info(f"image {image.uri}" + (f" (pushed tags: {', '.join(image.pushed_tags)})"
+                                            if image.pushed_tags else ""))
+        return image
+
+    def _realize(self, plan: ImagePlan, immutable: bool, log: Callable[[str], None]) -> ImageResult:
         from abca_deploy.aws.ecr import Ecr
         from abca_deploy.aws.session import client
         from abca_deploy.docker_engine import DockerEngine, connect
@@ -170,12 +186,7 @@ class Publisher:
 
         auth = Ecr(client("ecr", self.s.region)).authorization()
         self.r.mask(auth.password)
-        engine = DockerEngine(connect(), log=self.r.info)
-        image = realize(plan, engine, auth, immutable=immutable, log=self.r.info)
-        self.out.image_uri, self.out.image_digest, self.out.built = image.uri, image.digest, image.built
-        self.r.info(f"image {image.uri}" + (f" (pushed tags: {', '.join(image.pushed_tags)})"
-                                            if image.pushed_tags else ""))
-        return image
+        return realize(plan, DockerEngine(connect(), log=log), auth, immutable=immutable, log=log)
 
     def _roll_out(self, runtime_id: str, request: dict[str, Any], poller: Poller) -> None:
         from abca_deploy.runtime.smoke import smoke_test
@@ -187,7 +198,7 @@ class Publisher:
             wait_version_ready(self.c.control, runtime_id, version, poller, self.r.info)
         with self.r.group("Smoke test"):
             result = smoke_test(self.c.data, self.out.runtime_arn, self.s.payload(), qualifier=None,
-                                expected=self.s.expected_statuses, pattern=self.s.smoke_expect)
+                                expected=self.s.expected_statuses, pattern=self.s.smoke_expect, sleep=self.c.sleep)
             self.out.smoke = result
             self.r.info(f"smoke test {result.summary()}; body: {result.body_excerpt}")
             if not result.passed:
@@ -234,7 +245,7 @@ class Publisher:
         target = self.out.previous_version
         try:
             with self.r.group(f"Roll back to version {target}"):
-                poller = Poller(self.s.wait_timeout)
+                poller = self.c.poller(self.s.wait_timeout)
                 previous = self.c.control.get_runtime(runtime_id, target)
                 version = self._update(runtime_id, cfg.carry_forward(previous), poller, rebase=False)
                 wait_version_ready(self.c.control, runtime_id, version, poller, self.r.info)

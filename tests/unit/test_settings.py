@@ -1,0 +1,74 @@
+"""Settings: flags and environment variables map to the same fields; bad values are one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from abca_deploy.errors import UserError
+from abca_deploy.runtime.commands import PUBLISH
+from abca_deploy.settings import env_name, flag_name, parse
+
+RID = "abca_runtime-AbCdEfGh12"
+
+
+def test_flags_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABCA_RUNTIME_ID", RID)
+    monkeypatch.setenv("ABCA_WAIT_TIMEOUT", "30")
+    settings = parse(PUBLISH, "p", ["--wait-timeout", "60"])
+    assert settings.runtime_id == RID and settings.wait_timeout == 60
+
+
+def test_empty_environment_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABCA_RUNTIME_ID", RID)
+    for name in ("ABCA_TAG", "ABCA_IMAGE", "ABCA_WAIT_TIMEOUT", "ABCA_BUILD_ARG", "ABCA_NO_ROLLBACK"):
+        monkeypatch.setenv(name, "")
+    settings = parse(PUBLISH, "p", [])
+    assert settings.tag is None and settings.wait_timeout == 900 and settings.build_arg == []
+    assert settings.no_rollback is False
+
+
+def test_multiline_environment_list_and_repeated_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABCA_RUNTIME_ID", RID)
+    monkeypatch.setenv("ABCA_BUILD_ARG", "A=1\nB=x,y\n")
+    assert parse(PUBLISH, "p", []).build_arg == ["A=1", "B=x,y"]
+    assert parse(PUBLISH, "p", ["--build-arg", "C=3", "--build-arg", "D=4"]).build_arg == ["C=3", "D=4"]
+
+
+def test_boolean_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABCA_RUNTIME_ID", RID)
+    monkeypatch.setenv("ABCA_DRY_RUN", "true")
+    assert parse(PUBLISH, "p", []).dry_run is True
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--wait-timeout", "-5"], "--wait-timeout: Input should be greater than 0 (got '-5'); allowed: seconds"),
+    (["--smoke-payload", "{nope"], "--smoke-payload: is not valid JSON"),
+    (["--image", "docker.io/library/x:1"], "--image: is not an ECR image URI"),
+    (["--smoke-expect-status", "200,abc"], "--smoke-expect-status: must be HTTP status codes"),
+    (["--build-arg", "NOEQUALS"], "--build-arg: 'NOEQUALS' is not KEY=VALUE"),
+    (["--output", "yaml"], "invalid choice"),
+])
+def test_bad_values_are_one_line_errors_naming_the_flag(argv: list[str], expected: str) -> None:
+    with pytest.raises(UserError) as info:
+        parse(PUBLISH, "abca-deploy runtime publish", ["--runtime-id", RID, *argv])
+    assert expected in info.value.one_line()
+    assert "\n" not in info.value.one_line()
+    assert info.value.exit_code == 2
+
+
+def test_field_names_map_to_flags_and_environment() -> None:
+    assert flag_name("smoke_expect_status") == "--smoke-expect-status"
+    assert env_name("smoke_expect_status") == "ABCA_SMOKE_EXPECT_STATUS"
+
+
+@given(st.integers(min_value=-10**6, max_value=10**6))
+def test_wait_timeout_range(value: int) -> None:
+    ok = 0 < value <= 21600
+    try:
+        settings = parse(PUBLISH, "p", ["--runtime-id", RID, "--wait-timeout", str(value)])
+    except UserError as err:
+        assert not ok and "--wait-timeout" in err.message
+    else:
+        assert ok and settings.wait_timeout == value
