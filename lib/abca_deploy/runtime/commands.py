@@ -50,7 +50,7 @@ def publish(settings: PublishSettings, reporter: Reporter) -> int:
     return 0
 
 
-def publish_document(outcome: Outcome) -> dict[str, Any]:
+def publish_document(outcome: Outcome, reporter: Reporter | None = None) -> dict[str, Any]:
     """The JSON document of a publish: the action outputs with ``_`` keys, plus details."""
     doc: dict[str, Any] = {
         "status": outcome.status,
@@ -67,6 +67,8 @@ def publish_document(outcome: Outcome) -> dict[str, Any]:
         "rolled_back_to": outcome.rolled_back_to or None,
         "config_diff": [{"setting": k, "before": b, "after": a} for k, b, a in outcome.config_diff],
         "agentcore_calls": outcome.agentcore_calls,
+        "phases": [{"phase": p.title, "seconds": round(p.seconds, 2), "ok": p.ok}
+                   for p in (reporter.phases if reporter else [])],
     }
     if outcome.error:
         doc["error"] = outcome.error
@@ -77,7 +79,7 @@ def publish_document(outcome: Outcome) -> dict[str, Any]:
 
 def _finish(settings: PublishSettings, reporter: Reporter, outcome: Outcome, clients: Any, *, emit: bool) -> None:
     outcome.agentcore_calls = clients.control.calls + clients.data.calls
-    doc = publish_document(outcome)
+    doc = publish_document(outcome, reporter)
     for key in OUTPUT_KEYS:
         reporter.set_output(key, str(doc[key.replace("-", "_")]))
     if outcome.runtime_id:

@@ -1,0 +1,93 @@
+"""Print publish figures on the local sandbox (start it first: `abca-deploy sandbox up`).
+
+(a) a no-op re-publish (goal: under 3 s);
+(b) a changed publish against `docker build` + `docker push` of the same context run directly, as a ratio of
+    our time beyond the runtime's own READY wait (goal: overhead under 10%);
+(c) the number of AgentCore API calls per publish.
+
+Run: uv run python bench/publish.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "abca_deploy"]
+
+
+def sandbox_env() -> dict[str, str]:
+    """The environment `eval "$(abca-deploy sandbox env)"` would give."""
+    done = subprocess.run([*CLI, "sandbox", "env", "--output", "json"], capture_output=True, text=True,
+                          check=True)
+    return {**os.environ, **json.loads(done.stdout)}
+
+
+def publish(env: dict[str, str], context: Path) -> tuple[float, dict]:
+    """Run a publish; its wall time and JSON document."""
+    start = time.perf_counter()
+    done = subprocess.run([*CLI, "runtime", "publish", "--stack-name", "backgroundagent-dev", "--context",
+                           str(context), "--output", "json"],
+                          capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"publish failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return elapsed, json.loads(done.stdout)
+
+
+def docker_direct(env: dict[str, str], context: Path) -> float:
+    """`docker build` + `docker push` of the same context to the same registry, timed."""
+    registry = env["ABCA_ECR_REGISTRY_ENDPOINT"]
+    ref = f"{registry}/abca/agent:direct-{uuid.uuid4().hex[:8]}"
+    args = [a for item in env.get("ABCA_DEFAULT_BUILD_ARG", "").splitlines() if item for a in ("--build-arg", item)]
+    start = time.perf_counter()
+    subprocess.run(["docker", "build", "-q", "-f", str(context / "agent/Dockerfile"), "-t", ref, *args,
+                    str(context)], check=True, stdout=subprocess.DEVNULL, env={**env, "DOCKER_BUILDKIT": "0"})
+    subprocess.run(["docker", "push", "-q", ref], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def change(context: Path) -> None:
+    (context / "agent/src/message.txt").write_text(f"bench {uuid.uuid4()}\n", encoding="utf-8")
+
+
+def phase(doc: dict, prefix: str) -> float:
+    return sum(p["seconds"] for p in doc["phases"] if p["phase"].startswith(prefix))
+
+
+def main() -> None:
+    env = sandbox_env()
+    with tempfile.TemporaryDirectory(prefix="abca-bench-") as tmp:
+        context = Path(tmp) / "examples"
+        shutil.copytree(ROOT / "examples", context)
+        change(context)
+        first_wall, first = publish(env, context)
+        noop_wall, noop = publish(env, context)
+        assert noop["status"] == "unchanged", noop["status"]
+        change(context)
+        direct = docker_direct(env, context)
+        change(context)
+        changed_wall, changed = publish(env, context)
+    ready = phase(changed, "Wait for version")
+    ours = changed_wall - ready
+    print(f"(a) no-op re-publish           {noop_wall:6.2f} s  (goal: under 3 s; status {noop['status']})")
+    print(f"(b) changed publish            {changed_wall:6.2f} s  (status {changed['status']})")
+    print(f"    of which READY wait        {ready:6.2f} s  (the emulator pulls, starts and pings the image)")
+    print(f"    of which smoke test        {phase(changed, 'Smoke'):6.2f} s")
+    print(f"    docker build + push direct {direct:6.2f} s")
+    print(f"    publish minus READY wait   {ours:6.2f} s  -> ratio {ours / direct:4.2f} "
+          f"(overhead {100 * (ours / direct - 1):+.0f}%; goal: under +10%)")
+    print(f"(c) AgentCore API calls        {changed['agentcore_calls']} per changed publish, "
+          f"{noop['agentcore_calls']} per no-op (first publish: {first['agentcore_calls']}, {first_wall:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""`abca-deploy runtime publish` end to end on the sandbox: real Docker Engine, real registry, the emulator."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from abca_deploy.cli import main
+from abca_deploy.runtime.config import carry_forward, container_uri
+from tests.integration.conftest import EXAMPLES, ROLE_ARN, TEST_REPOSITORY, unique_name
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from abca_deploy.sandbox.registry import Registry
+
+pytestmark = pytest.mark.docker
+
+HOST_PLATFORM = "linux/" + {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+ABCA_SETTINGS: dict[str, Any] = {
+    "environmentVariables": {"GITHUB_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:gh",
+                             "AWS_REGION": "us-east-1", "CLAUDE_CODE_USE_BEDROCK": "1", "ANTHROPIC_LOG": "debug",
+                             "AGENT_STAGE": "publish-test"},
+    "lifecycleConfiguration": {"idleRuntimeSessionTimeout": 28800, "maxLifetime": 28800},
+    "protocolConfiguration": {"serverProtocol": "HTTP"},
+    "filesystemConfigurations": [{"sessionStorage": {"mountPath": "/mnt/workspace"}}],
+    "networkConfiguration": {"networkMode": "VPC", "networkModeConfig": {
+        "securityGroups": ["sg-0123456789abcdef0"], "subnets": ["subnet-0123456789abcdef0"]}},
+    "description": "ABCA agent runtime (publish test)",
+}
+
+
+class Platform:
+    """A runtime created like ABCA's CDK does, plus helpers to publish to it and look at it."""
+
+    def __init__(self, runtime_id: str, arn: str, context: Path, seed_image: str) -> None:
+        self.runtime_id, self.arn, self.context, self.seed_image = runtime_id, arn, context, seed_image
+        self.control = boto3.client("bedrock-agentcore-control")
+        self.data = boto3.client("bedrock-agentcore")
+
+    def write_message(self, message: str) -> None:
+        (self.context / "agent/src/message.txt").write_text(message + "\n", encoding="utf-8")
+
+    def publish(self, capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[int, dict[str, Any], str]:
+        capsys.readouterr()
+        code = main(["runtime", "publish", "--runtime-id", self.runtime_id, "--context", str(self.context),
+                     "--output", "json", "--wait-timeout", "180", *flags])
+        out, err = capsys.readouterr()
+        return code, json.loads(out) if out.strip() else {}, err
+
+    def runtime(self, version: str | None = None) -> dict[str, Any]:
+        extra = {"agentRuntimeVersion": version} if version else {}
+        return self.control.get_agent_runtime(agentRuntimeId=self.runtime_id, **extra)
+
+    def versions(self) -> list[str]:
+        found = self.control.list_agent_runtime_versions(agentRuntimeId=self.runtime_id)["agentRuntimes"]
+        return sorted((v["agentRuntimeVersion"] for v in found), key=int)
+
+    def invoke(self, qualifier: str | None = None) -> dict[str, Any]:
+        extra = {"qualifier": qualifier} if qualifier else {}
+        answer = self.data.invoke_agent_runtime(agentRuntimeArn=self.arn, payload=b'{"input":{"task":"hi"}}',
+                                                **extra)
+        return json.loads(answer["response"].read())
+
+
+def settings_of(config: dict[str, Any]) -> dict[str, Any]:
+    """Every updatable setting except the image."""
+    request = carry_forward(config)
+    request.pop("agentRuntimeArtifact")
+    return request
+
+
+@pytest.fixture
+def sandbox(moto_env: str, registry: Registry, base_image: str, agent_image: Callable[..., str],
+            emulator_factory: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Platform:
+    emulator = emulator_factory(ping_timeout=10.0)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL", emulator.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", emulator.url)
+    monkeypatch.setenv("ABCA_ECR_REGISTRY_ENDPOINT", registry.host)
+    monkeypatch.setenv("ABCA_PLATFORM", HOST_PLATFORM)
+    monkeypatch.setenv("ABCA_DEFAULT_BUILD_ARG", f"BASE_IMAGE={base_image}")
+    boto3.client("ecr").create_repository(repositoryName=TEST_REPOSITORY)
+    seed = agent_image(message="seed version")
+    created = boto3.client("bedrock-agentcore-control").create_agent_runtime(
+        agentRuntimeName=unique_name("publish"), roleArn=ROLE_ARN,
+        agentRuntimeArtifact={"containerConfiguration": {"containerUri": seed}}, **ABCA_SETTINGS)
+    context = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, context)
+    plat = Platform(created["agentRuntimeId"], created["agentRuntimeArn"], context, seed)
+    deadline = time.monotonic() + 120
+    while plat.runtime()["status"] == "CREATING" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert plat.runtime()["status"] == "READY"
+    return plat
+
+
+def test_changed_agent_is_deployed_and_served_with_every_setting_intact(
+        sandbox: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox.write_message("version two")
+    code, doc, err = sandbox.publish(capsys)
+    assert code == 0, err
+    assert doc["status"] == "deployed"
+    assert doc["previous_version"] == "1" and doc["runtime_version"] == "2"
+    assert doc["image_uri"].startswith(f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{TEST_REPOSITORY}@sha256:")
+    assert doc["image_uri"].endswith(doc["image_digest"])
+    assert doc["smoke_result"] == "passed: HTTP 400"
+    after, before = sandbox.runtime(), sandbox.runtime("1")
+    assert after["status"] == "READY" and after["agentRuntimeVersion"] == "2"
+    assert container_uri(after) == doc["image_uri"]
+    assert settings_of(after) == settings_of(before)
+    assert after["agentRuntimeArn"] == sandbox.arn
+    answer = sandbox.invoke()
+    assert answer["message"] == "version two"
+    assert answer["environment"]["AGENT_STAGE"] == "publish-test"
+    assert "sandbox accepts host-architecture images" in err
+
+
+def test_publishing_the_same_context_again_is_unchanged(sandbox: Platform,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox.write_message("stable")
+    code, first, err = sandbox.publish(capsys)
+    assert code == 0, err
+    code, again, err = sandbox.publish(capsys)
+    assert code == 0, err
+    assert again["status"] == "unchanged"
+    assert again["built"] is False
+    assert "build and push skipped" in err
+    assert again["image_uri"] == first["image_uri"]
+    assert sandbox.versions() == ["1", "2"]
+
+
+def test_an_image_whose_ping_fails_is_rolled_back(sandbox: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    server = sandbox.context / "agent/src/server.py"
+    server.write_text(server.read_text().replace(
+        'self._send(200, {"status": "Healthy"', 'self._send(503, {"status": "Unhealthy"'))
+    code, doc, err = sandbox.publish(capsys)
+    assert code == 1
+    assert doc["status"] == "rolled-back" and doc["rolled_back_to"] == "1"
+    assert "UPDATE_FAILED" in err and "Rolled back to v1" in err
+    current = sandbox.runtime()
+    assert current["status"] == "READY" and current["agentRuntimeVersion"] == "3"
+    assert container_uri(current) == sandbox.seed_image
+    assert settings_of(current) == settings_of(sandbox.runtime("1"))
+    assert sandbox.invoke()["message"] == "seed version"
+
+
+def test_a_smoke_expectation_that_does_not_match_is_rolled_back(
+        sandbox: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox.write_message("unexpected")
+    code, doc, err = sandbox.publish(capsys, "--smoke-expect", "TASK_ACCEPTED")
+    assert code == 1
+    assert doc["status"] == "rolled-back"
+    assert "does not match /TASK_ACCEPTED/" in err
+    current = sandbox.runtime()
+    assert current["status"] == "READY"
+    assert container_uri(current) == sandbox.seed_image
+    assert settings_of(current) == settings_of(sandbox.runtime("1"))
+    assert sandbox.invoke()["message"] == "seed version"
+
+
+def test_promote_moves_the_named_endpoint_only_after_a_passing_smoke_test(
+        sandbox: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox.control.create_agent_runtime_endpoint(agentRuntimeId=sandbox.runtime_id, name="prod",
+                                                  agentRuntimeVersion="1")
+    deadline = time.monotonic() + 60
+    while sandbox.control.get_agent_runtime_endpoint(agentRuntimeId=sandbox.runtime_id, endpointName="prod")[
+            "status"] != "READY" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    sandbox.write_message("blue-green bad")
+    code, doc, _ = sandbox.publish(capsys, "--promote-endpoint", "prod", "--smoke-expect", "NEVER")
+    assert code == 1 and doc["status"] == "failed"
+    prod = sandbox.control.get_agent_runtime_endpoint(agentRuntimeId=sandbox.runtime_id, endpointName="prod")
+    assert prod["liveVersion"] == "1"
+    assert sandbox.invoke("prod")["message"] == "seed version"
+    sandbox.write_message("blue-green good")
+    code, doc, err = sandbox.publish(capsys, "--promote-endpoint", "prod")
+    assert code == 0, err
+    prod = sandbox.control.get_agent_runtime_endpoint(agentRuntimeId=sandbox.runtime_id, endpointName="prod")
+    assert prod["liveVersion"] == doc["runtime_version"] == "3"
+    assert sandbox.invoke("prod")["message"] == "blue-green good"
+
+
+def test_actions_mode_writes_outputs_and_summary(sandbox: Platform, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    outputs, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+    sandbox.write_message("from actions")
+    code, doc, err = sandbox.publish(capsys)
+    assert code == 0, err
+    written = outputs.read_text()
+    for key in ("status", "image-uri", "image-digest", "runtime-arn", "runtime-version", "previous-version",
+                "smoke-result", "duration-seconds"):
+        assert f"{key}<<ghadelimiter_" in written
+    assert f"\n{doc['image_uri']}\n" in written and "\ndeployed\n" in written
+    text = summary.read_text()
+    assert "AgentCore runtime publish: deployed" in text
+    assert "| Version | 1 | 2 |" in text and "Smoke test:** passed: HTTP 400" in text
+    assert "::group::Build and push" in err and "::add-mask::" in err
+    assert "GITHUB_TOKEN_SECRET_ARN" not in text or "arn:aws:secretsmanager" not in text
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--runtime-id", "nosuch-AbCdEfGh12"], "AgentCore has no runtime 'nosuch-AbCdEfGh12'"),
+    (["--runtime-arn", "arn:aws:bedrock-agentcore:us-east-1:123:runtime/x"], "--runtime-arn: is not an AgentCore"),
+    (["--image", "docker.io/library/agent:1"], "--image: is not an ECR image URI"),
+    (["--smoke-payload", "{not json"], "--smoke-payload: is not valid JSON"),
+    (["--wait-timeout", "-1"], "--wait-timeout: Input should be greater than 0"),
+    (["--dockerfile", "agent/Missing.Dockerfile"], "--dockerfile: 'agent/Missing.Dockerfile' does not exist"),
+])
+def test_bad_input_is_exit_2_with_one_line_and_changes_nothing(
+        sandbox: Platform, capsys: pytest.CaptureFixture[str], flags: list[str], message: str) -> None:
+    capsys.readouterr()
+    argv = ["runtime", "publish", "--context", str(sandbox.context), *flags]
+    if not any(f in flags for f in ("--runtime-id", "--runtime-arn")):
+        argv += ["--runtime-id", sandbox.runtime_id]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0], err
+    assert "Traceback" not in err and out == ""
+    assert sandbox.versions() == ["1"]
+    assert boto3.client("ecr").describe_images(repositoryName=TEST_REPOSITORY)["imageDetails"] == []
