@@ -231,3 +231,31 @@ def test_bad_input_is_exit_2_with_one_line_and_changes_nothing(
     assert "Traceback" not in err and out == ""
     assert sandbox.versions() == ["1"]
     assert boto3.client("ecr").describe_images(repositoryName=TEST_REPOSITORY)["imageDetails"] == []
+
+
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..BedrockAgentCore..Runtime")
+def test_drift_is_3_after_a_publish_that_did_not_record_the_image_and_0_after_one_that_did(
+        sandbox: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    parameter = "/abca/runtime-image"
+    boto3.client("ssm").put_parameter(Name=parameter, Value=sandbox.seed_image, Type="String")
+    template = {"Resources": {"Runtime": {"Type": "AWS::BedrockAgentCore::Runtime", "Properties": {
+        "AgentRuntimeName": "publish_drift", "AgentRuntimeArtifact": {"ContainerConfiguration": {
+            "ContainerUri": f"{{{{resolve:ssm:{parameter}}}}}"}}}}},
+        "Outputs": {"RuntimeArn": {"Value": sandbox.arn}}}
+    boto3.client("cloudformation").create_stack(StackName="abca-drift", TemplateBody=json.dumps(template))
+
+    def drift() -> int:
+        capsys.readouterr()
+        code = main(["drift", "--stack-name", "abca-drift", "--image-parameter", parameter, "--output", "json"])
+        capsys.readouterr()
+        return code
+
+    assert drift() == 0
+    sandbox.write_message("published without recording")
+    assert sandbox.publish(capsys)[0] == 0
+    assert drift() == 3
+    sandbox.write_message("published and recorded")
+    code, doc, err = sandbox.publish(capsys, "--image-parameter", parameter)
+    assert code == 0, err
+    assert boto3.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"] == doc["image_uri"]
+    assert drift() == 0
