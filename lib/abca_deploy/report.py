@@ -199,4 +199,4 @@ def text_table(headers: list[str], rows: list[list[str]]) -> str:
     """A plain aligned table for terminals."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*headers), *(fmt.format(*r) for r in rows)]).rstrip()
+    return "\n".join(line.rstrip() for line in [fmt.format(*headers), *(fmt.format(*r) for r in rows)])

@@ -29,7 +29,7 @@ def has_image(engine: Any, ref: str) -> bool:
 
 
 def choose_base(engine: Any) -> str:
-    """The base image the example agent builds from: the default when present or pullable, else the offline one."""
+    """The example agent's base image: the default when present or pullable, else the offline one."""
     import docker.errors
 
     if has_image(engine, DEFAULT_BASE):

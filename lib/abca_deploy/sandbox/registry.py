@@ -37,7 +37,7 @@ http:
 
 @dataclass(frozen=True)
 class Registry:
-    """A running registry: ``host`` is ``127.0.0.1:PORT``; exactly one of ``pid`` / ``container_id`` is set."""
+    """A running registry: ``host`` is ``127.0.0.1:PORT``; one of ``pid`` / ``container_id`` is set."""
 
     host: str
     pid: int | None = None
@@ -52,7 +52,7 @@ def registry_binary() -> str | None:
 def is_up(host: str, timeout: float = 1.0) -> bool:
     """True when ``http://host/v2/`` answers like a registry."""
     try:
-        with urllib.request.urlopen(f"http://{host}/v2/", timeout=timeout) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(f"http://{host}/v2/", timeout=timeout) as resp:
             return bool(resp.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -86,14 +86,25 @@ def start(state_dir: Path, port: int, *, docker: Any = None, instance: str = "de
             raise
         return Registry(host=host, pid=pid)
     if docker is None:
-        msg = "No registry is available: the docker-registry binary is missing and no Docker Engine was given."
+        msg = "No registry is available: no docker-registry binary and no Docker Engine was given."
         raise OperationFailed(msg, hint="Install it with `apt-get install -y docker-registry`.",
                               title="No registry")
-    container = docker.containers.run(
-        REGISTRY_IMAGE, detach=True, ports={"5000/tcp": ("127.0.0.1", port)},
-        labels={CONTAINER_LABEL: "true", f"{CONTAINER_LABEL}.instance": instance,
-                f"{CONTAINER_LABEL}.role": "registry"},
-        environment={"REGISTRY_STORAGE_DELETE_ENABLED": "true"},
-    )
-    wait_up(host)
+    from docker.errors import DockerException
+
+    try:
+        container = docker.containers.run(
+            REGISTRY_IMAGE, detach=True, ports={"5000/tcp": ("127.0.0.1", port)},
+            labels={CONTAINER_LABEL: "true", f"{CONTAINER_LABEL}.instance": instance,
+                    f"{CONTAINER_LABEL}.role": "registry"},
+            environment={"REGISTRY_STORAGE_DELETE_ENABLED": "true"},
+        )
+    except DockerException as exc:
+        msg = f"The docker-registry binary is missing and the {REGISTRY_IMAGE} container did not start: {exc}"
+        raise OperationFailed(msg, hint="Install the binary with `apt-get install -y docker-registry`.",
+                              title="No registry") from None
+    try:
+        wait_up(host)
+    except OperationFailed:
+        container.remove(force=True)
+        raise
     return Registry(host=host, container_id=container.id)

@@ -1,0 +1,74 @@
+"""``sandbox up``: start the missing services, make the base image available, seed the platform."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from abca_deploy.sandbox.environment import docker_platform
+from abca_deploy.sandbox.state import State, load, save
+
+if TYPE_CHECKING:
+    from collections.abc import Set
+
+    from abca_deploy.report import Reporter
+    from abca_deploy.sandbox.stack import Sandbox
+
+
+def probe_engine(engine: Any) -> tuple[str | None, str | None]:
+    """The engine's platform (``linux/amd64``) and the base image to build on, without building anything."""
+    if engine is None:
+        return None, None
+    from abca_deploy.sandbox.baseimage import DEFAULT_BASE, OFFLINE_BASE, has_image
+
+    platform = docker_platform(str(engine.info().get("Architecture", "")) or None)
+    return platform, DEFAULT_BASE if has_image(engine, DEFAULT_BASE) else OFFLINE_BASE
+
+
+def bring_up(sandbox: Sandbox, reporter: Reporter, *, seed: bool, wait_timeout: int,
+             explicit: Set[str]) -> tuple[State, list[str], dict[str, Any] | None]:
+    """Start what is missing and seed; returns the state, the services started, and the seeded platform."""
+    state = load(sandbox.state_dir) or State(instance=sandbox.instance)
+    sandbox.instance = state.instance
+    _warn_port_changes(sandbox, state, reporter, explicit)
+    with reporter.group("Start the sandbox services"):
+        started = sandbox.start_missing(state, reporter.info)
+    with reporter.group("Base image"):
+        from abca_deploy.sandbox.baseimage import choose_base
+
+        state.platform, _ = probe_engine(sandbox.engine)
+        state.base_image = choose_base(sandbox.engine)
+        reporter.info(f"building on {state.base_image} for {state.platform}")
+        save(sandbox.state_dir, state)
+    if not seed:
+        return state, started, state.seed or None
+    with reporter.group("Seed the ABCA-shaped platform"):
+        seeded = _seed(sandbox, state, reporter, wait_timeout)
+        reporter.info("nothing to seed: everything exists" if not seeded["created"] else
+                      f"created: {', '.join(seeded['created'])}")
+    return state, started, seeded
+
+
+def _seed(sandbox: Sandbox, state: State, reporter: Reporter, wait_timeout: int) -> dict[str, Any]:
+    from abca_deploy.sandbox.seed import Endpoints, Seeder
+    from abca_deploy.sandbox.stack import EMULATOR, MOTO, REGISTRY, address
+
+    ports = {name: record.port for name, record in state.services.items()}
+    endpoints = Endpoints(moto=address(MOTO, ports[MOTO]), emulator=address(EMULATOR, ports[EMULATOR]),
+                          registry=address(REGISTRY, ports[REGISTRY]))
+    seeder = Seeder(endpoints, sandbox.engine, base_image=state.base_image or "", wait_timeout=wait_timeout,
+                    log=reporter.info, warn=lambda m: reporter.warning(m, title="Seed"),
+                    detail=reporter.debug)
+    seeded = seeder.run().to_dict()
+    state.seed = seeded
+    save(sandbox.state_dir, state)
+    return seeded
+
+
+def _warn_port_changes(sandbox: Sandbox, state: State, reporter: Reporter, explicit: Set[str]) -> None:
+    running = {s.name for s in sandbox.status(state) if s.up}
+    for name, record in state.services.items():
+        wanted = sandbox.ports.of(name)
+        if f"{name}_port" in explicit and record.port != wanted and name in running:
+            reporter.warning(f"The sandbox's {name} already runs on port {record.port}; --{name}-port "
+                             f"{wanted} applies only after `abca-deploy sandbox down`.",
+                             title="Port unchanged")
