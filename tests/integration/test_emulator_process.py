@@ -1,0 +1,74 @@
+"""``python -m abca_deploy.sandbox.emulator`` serves until SIGTERM, then removes the containers it started."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from abca_deploy.sandbox.registry import Registry
+
+pytestmark = pytest.mark.docker
+
+INSTANCE = "pytest-process"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _health(url: str) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"{url}/_emulator/health", timeout=2) as answer:
+            return dict(json.loads(answer.read()))
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def test_module_entry_point_serves_and_cleans_up_on_sigterm(
+    registry: Registry, agent_image: Callable[..., str], request_for: Callable[..., dict[str, Any]],
+    agent_containers: Callable[..., list[Any]],
+) -> None:
+    import boto3
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = [sys.executable, "-m", "abca_deploy.sandbox.emulator", "--host", "127.0.0.1", "--port", str(port),
+            "--registry", registry.host, "--instance", INSTANCE, "--ping-timeout", "30"]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 30
+        while _health(url) is None:
+            assert proc.poll() is None, proc.communicate()[1].decode()
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert _health(url) == {"status": "ok", "runtimes": 0, "containers": 0}
+
+        control = boto3.client("bedrock-agentcore-control", endpoint_url=url)
+        created = control.create_agent_runtime(agentRuntimeName="proc", **request_for(agent_image()))
+        while control.get_agent_runtime(agentRuntimeId=created["agentRuntimeId"])["status"] == "CREATING":
+            assert time.monotonic() < deadline + 60
+            time.sleep(0.2)
+        assert len(agent_containers(created["agentRuntimeId"], instance=INSTANCE)) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()
+    assert out == b""
+    assert f"AgentCore emulator listening on {url}" in err.decode()
+    assert agent_containers(instance=INSTANCE) == []
