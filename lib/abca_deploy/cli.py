@@ -24,48 +24,100 @@ PROG = "abca-deploy"
 
 # group -> (help, {subcommand: (target "module:ATTR", help)}); a top-level command has one "" subcommand.
 COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
-    "runtime": ("Publish, inspect and roll back the AgentCore runtime.", {
-        "publish": ("abca_deploy.runtime.commands:PUBLISH",
-                    "Build, push by digest, update the runtime, wait, smoke-test, roll back on failure."),
-        "status": ("abca_deploy.runtime.commands:STATUS",
-                   "Show the runtime's version, image, status, failure reason and endpoints."),
-        "rollback": ("abca_deploy.runtime.commands:ROLLBACK",
-                     "Redeploy an earlier version's configuration, or move an endpoint back."),
-    }),
-    "repo": ("Onboard and manage repositories in the ABCA repo table.", {
-        "onboard": ("abca_deploy.repos.commands:ONBOARD", "Onboard a repository (or re-activate a removed one)."),
-        "update": ("abca_deploy.repos.commands:UPDATE", "Change the given fields of an onboarded repository."),
-        "show": ("abca_deploy.repos.commands:SHOW", "Show one repository's row."),
-        "list": ("abca_deploy.repos.commands:LIST", "List repositories."),
-        "offboard": ("abca_deploy.repos.commands:OFFBOARD", "Soft-delete a repository (status removed, 30-day TTL)."),
-        "sync": ("abca_deploy.repos.commands:SYNC", "Make the table match a repos.yaml file."),
-    }),
-    "sandbox": ("Run the local sandbox: moto, an OCI registry and the AgentCore emulator.", {
-        "up": ("abca_deploy.sandbox.commands:UP", "Start the sandbox (idempotent) and seed an ABCA-shaped platform."),
-        "down": ("abca_deploy.sandbox.commands:DOWN", "Stop exactly what 'up' started and remove its state."),
-        "status": ("abca_deploy.sandbox.commands:STATUS", "Show each sandbox service."),
-        "env": ("abca_deploy.sandbox.commands:ENV", "Print export lines that point AWS tools at the sandbox."),
-    }),
-    "changes": ("Decide which lifecycles a git range touches (path gates).", {
-        "": ("abca_deploy.gates.changes:CHANGES", "Decide which lifecycles a git range touches (path gates)."),
-    }),
-    "drift": ("Compare the live runtime image with the stack template and the image parameter.", {
-        "": ("abca_deploy.gates.drift:DRIFT",
-             "Compare the live runtime image with the stack template and the image parameter."),
-    }),
+    "runtime": (
+        "Publish, inspect and roll back the AgentCore runtime.",
+        {
+            "publish": (
+                "abca_deploy.runtime.commands:PUBLISH",
+                "Build, push by digest, update the runtime, wait, smoke-test, roll back on failure.",
+            ),
+            "status": (
+                "abca_deploy.runtime.commands:STATUS",
+                "Show the runtime's version, image, status, failure reason and endpoints.",
+            ),
+            "rollback": (
+                "abca_deploy.runtime.commands:ROLLBACK",
+                "Redeploy an earlier version's configuration, or move an endpoint back.",
+            ),
+        },
+    ),
+    "repo": (
+        "Onboard and manage repositories in the ABCA repo table.",
+        {
+            "onboard": (
+                "abca_deploy.repos.commands:ONBOARD",
+                "Onboard a repository (or re-activate a removed one).",
+            ),
+            "update": (
+                "abca_deploy.repos.commands:UPDATE",
+                "Change the given fields of an onboarded repository.",
+            ),
+            "show": ("abca_deploy.repos.commands:SHOW", "Show one repository's row."),
+            "list": ("abca_deploy.repos.commands:LIST", "List repositories."),
+            "offboard": (
+                "abca_deploy.repos.commands:OFFBOARD",
+                "Soft-delete a repository (status removed, 30-day TTL).",
+            ),
+            "sync": ("abca_deploy.repos.commands:SYNC", "Make the table match a repos.yaml file."),
+        },
+    ),
+    "sandbox": (
+        "Run the local sandbox: moto, an OCI registry and the AgentCore emulator.",
+        {
+            "up": (
+                "abca_deploy.sandbox.commands:UP",
+                "Start the sandbox (idempotent) and seed an ABCA-shaped platform.",
+            ),
+            "down": (
+                "abca_deploy.sandbox.commands:DOWN",
+                "Stop exactly what 'up' started and remove its state.",
+            ),
+            "status": ("abca_deploy.sandbox.commands:STATUS", "Show each sandbox service."),
+            "env": (
+                "abca_deploy.sandbox.commands:ENV",
+                "Print export lines that point AWS tools at the sandbox.",
+            ),
+        },
+    ),
+    "changes": (
+        "Decide which lifecycles a git range touches (path gates).",
+        {
+            "": (
+                "abca_deploy.gates.changes:CHANGES",
+                "Decide which lifecycles a git range touches (path gates).",
+            ),
+        },
+    ),
+    "drift": (
+        "Compare the live runtime image with the stack template and the image parameter.",
+        {
+            "": (
+                "abca_deploy.gates.drift:DRIFT",
+                "Compare the live runtime image with the stack template and the image parameter.",
+            ),
+        },
+    ),
 }
 
 
 def _usage() -> str:
-    lines = [f"usage: {PROG} [--debug] [--version] COMMAND ...", "",
-             "Lifecycle-split deployment for ABCA on Amazon Bedrock AgentCore.", "", "commands:"]
+    lines = [
+        f"usage: {PROG} [--debug] [--version] COMMAND ...",
+        "",
+        "Lifecycle-split deployment for ABCA on Amazon Bedrock AgentCore.",
+        "",
+        "commands:",
+    ]
     for group, (help_text, subs) in COMMANDS.items():
         lines.append(f"  {group:<10} {help_text}")
         for sub, (_, sub_help) in subs.items():
             if sub:
                 lines.append(f"    {sub:<10} {sub_help}")
-    lines += ["", f"Run '{PROG} COMMAND [SUBCOMMAND] --help' for a command's flags.",
-              "Exit codes: 0 ok, 1 the operation failed, 2 the input must be fixed, 3 drift."]
+    lines += [
+        "",
+        f"Run '{PROG} COMMAND [SUBCOMMAND] --help' for a command's flags.",
+        "Exit codes: 0 ok, 1 the operation failed, 2 the input must be fixed, 3 drift.",
+    ]
     return "\n".join(lines)
 
 
@@ -114,7 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_group_usage(group))
         return EXIT_OK if rest else EXIT_USAGE
     elif rest[0] not in subs:
-        print(f"{PROG} {group}: unknown subcommand {rest[0]!r}; choose from {', '.join(subs)}.", file=sys.stderr)
+        print(
+            f"{PROG} {group}: unknown subcommand {rest[0]!r}; choose from {', '.join(subs)}.", file=sys.stderr
+        )
         return EXIT_USAGE
     else:
         sub, rest, prog = rest[0], rest[1:], f"{PROG} {group} {rest[0]}"
@@ -148,8 +202,17 @@ def _report_error(reporter: Reporter, err: AbcaError) -> None:
     reporter.error(err.one_line(), title=err.title)
     reporter.summary(f"### :x: {err.title}\n\n{err.one_line()}")
     if reporter.output == "json" and not reporter.result_emitted:
-        reporter.result({"status": "failed", "error": {"title": err.title, "message": err.message,
-                                                        "hint": err.hint, "exit_code": err.exit_code}})
+        reporter.result(
+            {
+                "status": "failed",
+                "error": {
+                    "title": err.title,
+                    "message": err.message,
+                    "hint": err.hint,
+                    "exit_code": err.exit_code,
+                },
+            }
+        )
 
 
 if __name__ == "__main__":

@@ -6,17 +6,16 @@ It translates engine errors into the project's errors and makes no decisions.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed, UserError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
 
 DOCKER_HINT = (
     "Start a Docker Engine and make it reachable (DOCKER_HOST or /var/run/docker.sock). On Debian: "
@@ -72,7 +71,7 @@ def context_files(context: Path, dockerfile: str) -> list[str]:
 
 
 def context_digest(context: Path, dockerfile: str, build_args: Mapping[str, str], platform: str) -> str:
-    """A sha256 over what determines the image: context files (path, mode, content), Dockerfile, args, platform."""
+    """A sha256 over what makes the image: context files (path, mode, content), Dockerfile, args, platform."""
     digest = hashlib.sha256()
 
     def feed(*parts: str | bytes) -> None:
@@ -87,7 +86,7 @@ def context_digest(context: Path, dockerfile: str, build_args: Mapping[str, str]
         path = context / rel
         info = path.lstat()
         if stat.S_ISLNK(info.st_mode):
-            feed("link", rel, os.readlink(path))
+            feed("link", rel, str(path.readlink()))
             continue
         feed("file", rel, "x" if info.st_mode & 0o111 else "-")
         file_hash = hashlib.sha256()
@@ -107,32 +106,43 @@ class DockerEngine:
         self._client = client
         self._log = log
 
-    def build(self, context: Path, dockerfile: str, tag: str, build_args: Mapping[str, str],
-              platform: str | None) -> BuiltImage:
+    def build(
+        self, context: Path, dockerfile: str, tag: str, build_args: Mapping[str, str], platform: str | None
+    ) -> BuiltImage:
         """Build ``context`` with the classic builder, streaming the engine's output to the log."""
         import docker.errors
 
         image_id = ""
         try:
             stream = self._client.api.build(
-                path=str(context), dockerfile=dockerfile, tag=tag, buildargs=dict(build_args),
-                platform=platform, rm=True, forcerm=True, pull=False, decode=True,
+                path=str(context),
+                dockerfile=dockerfile,
+                tag=tag,
+                buildargs=dict(build_args),
+                platform=platform,
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
             )
             for chunk in stream:
                 image_id = self._consume(chunk, image_id, "build")
         except docker.errors.APIError as exc:
-            raise OperationFailed(f"docker build failed: {exc.explanation or exc}",
-                                  title="Build failed") from None
+            msg = f"docker build failed: {exc.explanation or exc}"
+            raise OperationFailed(msg, title="Build failed") from None
         if not image_id:
-            raise OperationFailed("docker build finished without an image id.", title="Build failed")
+            msg = "docker build finished without an image id."
+            raise OperationFailed(msg, title="Build failed")
         attrs = self._client.api.inspect_image(image_id)
-        return BuiltImage(image_id=image_id, os=attrs.get("Os", "linux"),
-                          architecture=attrs.get("Architecture", ""))
+        return BuiltImage(
+            image_id=image_id, os=attrs.get("Os", "linux"), architecture=attrs.get("Architecture", "")
+        )
 
     def _consume(self, chunk: Mapping[str, Any], image_id: str, what: str) -> str:
         if "error" in chunk:
             detail = chunk.get("errorDetail", {}).get("message") or chunk["error"]
-            raise OperationFailed(f"docker {what} failed: {str(detail).strip()}", title=f"{what.title()} failed")
+            msg = f"docker {what} failed: {str(detail).strip()}"
+            raise OperationFailed(msg, title=f"{what.title()} failed")
         text = str(chunk.get("stream", "")).rstrip()
         if text:
             self._log(text)
@@ -162,8 +172,9 @@ class DockerEngine:
 
         digest = ""
         try:
-            stream = self._client.api.push(repository, tag=tag, auth_config=dict(auth) if auth else None,
-                                           stream=True, decode=True)
+            stream = self._client.api.push(
+                repository, tag=tag, auth_config=dict(auth) if auth else None, stream=True, decode=True
+            )
             for chunk in stream:
                 if "error" in chunk:
                     self._raise_push_error(repository, tag, chunk)
@@ -174,8 +185,8 @@ class DockerEngine:
                 if status and "progressDetail" not in chunk and chunk.get("id") is None:
                     self._log(status)
         except docker.errors.APIError as exc:
-            raise OperationFailed(f"docker push of {repository}:{tag} failed: {exc.explanation or exc}",
-                                  title="Push failed") from None
+            msg = f"docker push of {repository}:{tag} failed: {exc.explanation or exc}"
+            raise OperationFailed(msg, title="Push failed") from None
         if not _DIGEST.fullmatch(digest):
             msg = f"docker push of {repository}:{tag} did not report a digest."
             raise OperationFailed(msg, title="Push failed")
@@ -185,16 +196,27 @@ class DockerEngine:
     def _raise_push_error(repository: str, tag: str, chunk: Mapping[str, Any]) -> None:
         detail = str(chunk.get("errorDetail", {}).get("message") or chunk["error"]).strip()
         if "already exists" in detail and "immutable" in detail.lower():
-            msg = (f"The tag {tag!r} already exists in {repository} with a different image, and the repository's "
-                   "tags are immutable.")
-            raise UserError(msg, hint="Use another --tag (e.g. the commit SHA), or omit --tag.",
-                            title="Immutable tag taken")
+            msg = (
+                f"The tag {tag!r} already exists in {repository} with a different image, and the "
+                "repository's tags are immutable."
+            )
+            raise UserError(
+                msg,
+                hint="Use another --tag (e.g. the commit SHA), or omit --tag.",
+                title="Immutable tag taken",
+            )
         hint = None
-        if "denied" in detail.lower() or "unauthorized" in detail.lower() or "no basic auth" in detail.lower():
-            hint = ("Grant the role ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, "
-                    "ecr:BatchCheckLayerAvailability and ecr:PutImage on the repository.")
-        raise OperationFailed(f"docker push of {repository}:{tag} failed: {detail}", hint=hint,
-                              title="Push failed")
+        if (
+            "denied" in detail.lower()
+            or "unauthorized" in detail.lower()
+            or "no basic auth" in detail.lower()
+        ):
+            hint = (
+                "Grant the role ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, "
+                "ecr:BatchCheckLayerAvailability and ecr:PutImage on the repository."
+            )
+        msg_0 = f"docker push of {repository}:{tag} failed: {detail}"
+        raise OperationFailed(msg_0, hint=hint, title="Push failed")
 
     def remote_digest(self, ref: str, auth: Mapping[str, str] | None) -> str | None:
         """The manifest digest the registry holds for ``ref`` (``repo:tag`` or ``repo@digest``), or None."""
@@ -206,8 +228,8 @@ class DockerEngine:
             text = str(exc.explanation or exc).lower()
             if exc.status_code in (404, 401, 403) or "manifest unknown" in text or "not found" in text:
                 return None
-            raise OperationFailed(f"Could not ask the registry about {ref}: {exc.explanation or exc}",
-                                  title="Registry error") from None
+            msg = f"Could not ask the registry about {ref}: {exc.explanation or exc}"
+            raise OperationFailed(msg, title="Registry error") from None
         digest = str(info.get("Descriptor", {}).get("digest", ""))
         return digest if _DIGEST.fullmatch(digest) else None
 
@@ -218,8 +240,8 @@ class DockerEngine:
         try:
             self._client.api.pull(repository, tag=ref, auth_config=dict(auth) if auth else None)
         except docker.errors.APIError as exc:
-            raise OperationFailed(f"docker pull {repository}@{ref} failed: {exc.explanation or exc}",
-                                  title="Pull failed") from None
+            msg = f"docker pull {repository}@{ref} failed: {exc.explanation or exc}"
+            raise OperationFailed(msg, title="Pull failed") from None
 
 
 def parse_build_args(items: Iterable[str]) -> dict[str, str]:
@@ -228,6 +250,7 @@ def parse_build_args(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"--build-arg: {item!r} is not KEY=VALUE.", title="Invalid --build-arg")
+            msg = f"--build-arg: {item!r} is not KEY=VALUE."
+            raise UserError(msg, title="Invalid --build-arg")
         args[key.strip()] = value
     return args

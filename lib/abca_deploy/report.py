@@ -1,8 +1,8 @@
 """Everything the user sees: logs, groups, annotations, masks, outputs, job summary and the result.
 
 Inside GitHub Actions (``GITHUB_ACTIONS=true``) calls become workflow commands, ``$GITHUB_OUTPUT`` entries and
-``$GITHUB_STEP_SUMMARY`` markdown; outside they print plain text. Logs always go to stderr, so stdout holds only
-the result: a text report, or exactly one JSON document with ``--output json``.
+``$GITHUB_STEP_SUMMARY`` markdown; outside they print plain text. Logs always go to stderr, so stdout holds
+only the result: a text report, or exactly one JSON document with ``--output json``.
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ class Reporter:
     _masks: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_env(cls, *, output: str = "text", debug: bool = False,
-                 env: Mapping[str, str] | None = None) -> Reporter:
+    def from_env(
+        cls, *, output: str = "text", debug: bool = False, env: Mapping[str, str] | None = None
+    ) -> Reporter:
         """A reporter configured from the GitHub Actions environment variables, if present."""
         env = os.environ if env is None else env
         actions = _truthy(env.get("GITHUB_ACTIONS"))
@@ -146,13 +147,20 @@ class Reporter:
             phase.seconds = time.monotonic() - start
             if self.actions:
                 self._write(self.stderr, "::endgroup::")
-            self._write(self.stderr, f"   {title}: {'done' if phase.ok else 'failed'} in {phase.seconds:.1f}s")
+            self._write(
+                self.stderr, f"   {title}: {'done' if phase.ok else 'failed'} in {phase.seconds:.1f}s"
+            )
 
     # -- outputs, summary, result ------------------------------------------------------------------
     def set_output(self, name: str, value: object) -> None:
         """A step output (multi-line safe); kept in ``outputs`` outside Actions too."""
-        text = value if isinstance(value, str) else json.dumps(value) if not isinstance(value, bool) else str(
-            value).lower()
+        text = (
+            value
+            if isinstance(value, str)
+            else json.dumps(value)
+            if not isinstance(value, bool)
+            else str(value).lower()
+        )
         text = self.redact(text)
         self.outputs[name] = text
         if self.github_output is None:
@@ -187,6 +195,7 @@ class Reporter:
 
 def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     """A small markdown table; cells have pipes escaped."""
+
     def cell(value: str) -> str:
         return value.replace("|", "\\|").replace("\n", " ")
 

@@ -123,17 +123,28 @@ def build_parser(prog: str, command: Command) -> argparse.ArgumentParser:
         if _is_bool(info.annotation):
             parser.add_argument(flag_name(name), dest=name, action="store_const", const=True, help=help_text)
         elif _is_list(info.annotation):
-            parser.add_argument(flag_name(name), dest=name, action="append", metavar=str(
-                extra.get("metavar", "VALUE")), help=help_text + "; repeatable")
+            parser.add_argument(
+                flag_name(name),
+                dest=name,
+                action="append",
+                metavar=str(extra.get("metavar", "VALUE")),
+                help=help_text + "; repeatable",
+            )
         else:
-            parser.add_argument(flag_name(name), dest=name, metavar=str(extra.get("metavar", "VALUE")),
-                                choices=_choices(info.annotation), help=help_text)
+            parser.add_argument(
+                flag_name(name),
+                dest=name,
+                metavar=str(extra.get("metavar", "VALUE")),
+                choices=_choices(info.annotation),
+                help=help_text,
+            )
     return parser
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> typing.NoReturn:
-        raise UserError(f"{self.prog}: {message}.", hint=f"See '{self.prog} --help'.", title="Invalid arguments")
+        msg = f"{self.prog}: {message}."
+        raise UserError(msg, hint=f"See '{self.prog} --help'.", title="Invalid arguments")
 
 
 def parse(command: Command, prog: str, argv: Sequence[str]) -> Any:
@@ -143,16 +154,18 @@ def parse(command: Command, prog: str, argv: Sequence[str]) -> Any:
     try:
         return command.settings(**values)
     except ValidationError as exc:
-        raise settings_error(exc, command.settings) from None
+        raise settings_error(exc, command.settings, command.positional) from None
 
 
-def settings_error(exc: ValidationError, model: type[CommandSettings]) -> UserError:
+def settings_error(
+    exc: ValidationError, model: type[CommandSettings], positional: Sequence[str] = ()
+) -> UserError:
     """The first validation error as a one-line message naming the flag and the allowed form."""
     err = exc.errors()[0]
     loc = [str(part) for part in err["loc"]]
     field = loc[0] if loc else ""
     info = model.model_fields.get(field)
-    where = flag_name(field) if info else field or "input"
+    where = (field if field in positional else flag_name(field)) if info else field or "input"
     if info and len(loc) > 1 and loc[1].isdigit():
         where += f" (item {int(loc[1]) + 1})"
     message = str(err.get("msg", "is invalid"))

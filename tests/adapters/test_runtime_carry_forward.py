@@ -22,25 +22,46 @@ NEW = "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/agent@sha256:" + "b" * 
 SETTINGS: dict[str, Any] = {
     "agentRuntimeArtifact": {"containerConfiguration": {"containerUri": OLD}},
     "roleArn": "arn:aws:iam::123456789012:role/AgentRuntimeRole",
-    "networkConfiguration": {"networkMode": "VPC", "networkModeConfig": {
-        "securityGroups": ["sg-0123456789abcdef0"], "subnets": ["subnet-0123456789abcdef0", "subnet-0fedcba9"]}},
+    "networkConfiguration": {
+        "networkMode": "VPC",
+        "networkModeConfig": {
+            "securityGroups": ["sg-0123456789abcdef0"],
+            "subnets": ["subnet-0123456789abcdef0", "subnet-0fedcba9"],
+        },
+    },
     "description": "ABCA agent runtime",
-    "authorizerConfiguration": {"customJWTAuthorizer": {
-        "discoveryUrl": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc/.well-known/openid-configuration",
-        "allowedClients": ["client-1"]}},
-    "requestHeaderConfiguration": {"requestHeaderAllowlist": ["X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant"]},
+    "authorizerConfiguration": {
+        "customJWTAuthorizer": {
+            "discoveryUrl": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc/.well-known/openid-configuration",
+            "allowedClients": ["client-1"],
+        }
+    },
+    "requestHeaderConfiguration": {
+        "requestHeaderAllowlist": ["X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant"]
+    },
     "protocolConfiguration": {"serverProtocol": "HTTP"},
     "lifecycleConfiguration": {"idleRuntimeSessionTimeout": 28800, "maxLifetime": 28800},
-    "environmentVariables": {"GITHUB_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:t",
-                             "AWS_REGION": "us-east-1", "CLAUDE_CODE_USE_BEDROCK": "1", "ANTHROPIC_LOG": "debug"},
+    "environmentVariables": {
+        "GITHUB_TOKEN_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:t",
+        "AWS_REGION": "us-east-1",
+        "CLAUDE_CODE_USE_BEDROCK": "1",
+        "ANTHROPIC_LOG": "debug",
+    },
     "filesystemConfigurations": [{"sessionStorage": {"mountPath": "/mnt/workspace"}}],
 }
 READ_ONLY: dict[str, Any] = {
-    "agentRuntimeArn": ARN, "agentRuntimeName": "abca_runtime", "agentRuntimeId": RID, "agentRuntimeVersion": "7",
-    "createdAt": dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "lastUpdatedAt": dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
-    "status": "READY", "failureReason": "", "workloadIdentityDetails": {
+    "agentRuntimeArn": ARN,
+    "agentRuntimeName": "abca_runtime",
+    "agentRuntimeId": RID,
+    "agentRuntimeVersion": "7",
+    "createdAt": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    "lastUpdatedAt": dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+    "status": "READY",
+    "failureReason": "",
+    "workloadIdentityDetails": {
         "workloadIdentityArn": "arn:aws:bedrock-agentcore:us-east-1:123456789012:workload-identity-directory/"
-                               "default/workload-identity/abca"},
+        "default/workload-identity/abca"
+    },
 }
 
 
@@ -73,8 +94,14 @@ def test_full_configuration_survives_an_image_update(stubbed: tuple[AgentCoreCon
     expected["agentRuntimeArtifact"] = {"containerConfiguration": {"containerUri": NEW}}
     stubber.add_response(
         "update_agent_runtime",
-        {"agentRuntimeArn": ARN, "agentRuntimeId": RID, "agentRuntimeVersion": "8",
-         "createdAt": READ_ONLY["createdAt"], "lastUpdatedAt": READ_ONLY["lastUpdatedAt"], "status": "UPDATING"},
+        {
+            "agentRuntimeArn": ARN,
+            "agentRuntimeId": RID,
+            "agentRuntimeVersion": "8",
+            "createdAt": READ_ONLY["createdAt"],
+            "lastUpdatedAt": READ_ONLY["lastUpdatedAt"],
+            "status": "UPDATING",
+        },
         {"agentRuntimeId": RID, **expected},
     )
     with stubber:
@@ -100,7 +127,11 @@ def test_network_configuration_is_always_sent() -> None:
 def test_diff_shows_only_the_image_and_redacts_environment_values() -> None:
     before = {**SETTINGS, **READ_ONLY}
     after = with_image(carry_forward(before), NEW)
-    after["environmentVariables"] = {**SETTINGS["environmentVariables"], "ANTHROPIC_LOG": "info", "NEW": "secret"}
+    after["environmentVariables"] = {
+        **SETTINGS["environmentVariables"],
+        "ANTHROPIC_LOG": "info",
+        "NEW": "secret",
+    }
     rows = diff(before, after)
     assert ("agentRuntimeArtifact.containerConfiguration.containerUri", OLD, NEW) in rows
     assert ("environmentVariables.NEW", "(unset)", "***") in rows

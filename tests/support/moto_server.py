@@ -1,4 +1,4 @@
-"""A moto server on 127.0.0.1 for tests that need AWS state (DynamoDB, Secrets Manager, SSM, ECR, CFN, STS)."""
+"""A moto server on 127.0.0.1 for tests that need AWS state (DynamoDB, Secrets Manager, SSM, ECR, CFN)."""
 
 from __future__ import annotations
 

@@ -17,8 +17,14 @@ NEW = REPO + "@sha256:" + "2" * 64
 BASE_CONFIG: dict[str, Any] = {
     "agentRuntimeArtifact": {"containerConfiguration": {"containerUri": GOOD}},
     "roleArn": "arn:aws:iam::123456789012:role/AgentRuntimeRole",
-    "networkConfiguration": {"networkMode": "VPC", "networkModeConfig": {
-        "securityGroups": ["sg-1"], "subnets": ["subnet-1"], "requireServiceS3Endpoint": True}},
+    "networkConfiguration": {
+        "networkMode": "VPC",
+        "networkModeConfig": {
+            "securityGroups": ["sg-1"],
+            "subnets": ["subnet-1"],
+            "requireServiceS3Endpoint": True,
+        },
+    },
     "protocolConfiguration": {"serverProtocol": "HTTP"},
     "lifecycleConfiguration": {"idleRuntimeSessionTimeout": 28800, "maxLifetime": 28800},
     "environmentVariables": {"AWS_REGION": "us-east-1", "CLAUDE_CODE_USE_BEDROCK": "1"},
@@ -28,7 +34,7 @@ BASE_CONFIG: dict[str, Any] = {
 
 @dataclass
 class FakeControl:
-    """Versions hold exactly what Update sent; UPDATING turns READY (or UPDATE_FAILED) after ``reads`` reads."""
+    """Versions hold exactly what Update sent; UPDATING ends READY or UPDATE_FAILED after ``reads`` reads."""
 
     reads: int = 2
     failing_images: dict[str, str] = field(default_factory=dict)
@@ -64,8 +70,13 @@ class FakeControl:
         self.calls += 1
         self._advance()
         record = self.versions[version or self.latest]
-        return {**copy.deepcopy(record), "agentRuntimeArn": ARN, "agentRuntimeId": runtime_id,
-                "agentRuntimeName": "abca_runtime", "workloadIdentityDetails": {"workloadIdentityArn": "x"}}
+        return {
+            **copy.deepcopy(record),
+            "agentRuntimeArn": ARN,
+            "agentRuntimeId": runtime_id,
+            "agentRuntimeName": "abca_runtime",
+            "workloadIdentityDetails": {"workloadIdentityArn": "x"},
+        }
 
     def update_runtime(self, runtime_id: str, request: dict[str, Any]) -> dict[str, Any]:
         self.calls += 1
@@ -74,11 +85,16 @@ class FakeControl:
             self.conflicts -= 1
             self.versions[self.latest]["status"] = "UPDATING"
             self._countdown = self.reads
-            raise Conflict("ConflictException")
+            msg = "ConflictException"
+            raise Conflict(msg)
         assert "requireServiceS3Endpoint" not in str(request), "read-only field sent"
         self.requests.append(copy.deepcopy(request))
         version = str(int(self.latest) + 1)
-        self.versions[version] = {**copy.deepcopy(request), "status": "UPDATING", "agentRuntimeVersion": version}
+        self.versions[version] = {
+            **copy.deepcopy(request),
+            "status": "UPDATING",
+            "agentRuntimeVersion": version,
+        }
         self._countdown = self.reads
         return {"agentRuntimeVersion": version, "status": "UPDATING"}
 
@@ -96,12 +112,19 @@ class FakeControl:
     def point_endpoint(self, runtime_id: str, name: str, version: str, *, create: bool) -> dict[str, Any]:
         self.calls += 1
         self.log.append(f"endpoint {name} -> {version}")
-        self.endpoints[name] = {"name": name, "status": "READY", "liveVersion": version, "targetVersion": version}
+        self.endpoints[name] = {
+            "name": name,
+            "status": "READY",
+            "liveVersion": version,
+            "targetVersion": version,
+        }
         return self.endpoints[name]
 
     def list_endpoints(self, runtime_id: str) -> list[dict[str, Any]]:
-        return [{"name": "DEFAULT", "liveVersion": self.default_version(), "status": "READY"},
-                *self.endpoints.values()]
+        return [
+            {"name": "DEFAULT", "liveVersion": self.default_version(), "status": "READY"},
+            *self.endpoints.values(),
+        ]
 
 
 @dataclass
@@ -113,13 +136,20 @@ class FakeData:
     invoked: list[tuple[str, str | None, str]] = field(default_factory=list)
     calls: int = 0
 
-    def invoke(self, runtime_arn: str, payload: bytes, *, qualifier: str | None, session_id: str,
-               accept: str = "") -> Invocation:
+    def invoke(
+        self, runtime_arn: str, payload: bytes, *, qualifier: str | None, session_id: str, accept: str = ""
+    ) -> Invocation:
         self.calls += 1
-        version = (self.control.endpoints[qualifier]["liveVersion"] if qualifier and qualifier != "DEFAULT"
-                   else self.control.default_version())
-        image = self.control.versions[version]["agentRuntimeArtifact"]["containerConfiguration"]["containerUri"]
+        version = (
+            self.control.endpoints[qualifier]["liveVersion"]
+            if qualifier and qualifier != "DEFAULT"
+            else self.control.default_version()
+        )
+        image = self.control.versions[version]["agentRuntimeArtifact"]["containerConfiguration"][
+            "containerUri"
+        ]
         self.invoked.append((image, qualifier, session_id))
         self.control.log.append(f"invoke {image[-6:]}")
-        return self.answers.get(image, Invocation(400, "application/json",
-                                                  '{"code":"TASK_RECORD_INCOMPLETE"}'))
+        return self.answers.get(
+            image, Invocation(400, "application/json", '{"code":"TASK_RECORD_INCOMPLETE"}')
+        )

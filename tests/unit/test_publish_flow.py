@@ -1,4 +1,4 @@
-"""The publish decisions against a fake AgentCore with AWS's semantics: what is sent, when, and what is reported."""
+"""Publish decisions against a fake AgentCore with AWS's semantics: what is sent, when, what is reported."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import pytest
+from tests.unit.fake_agentcore import ARN, GOOD, NEW, REPO, RID, FakeControl, FakeData
 
 from abca_deploy.aws.agentcore import Invocation
 from abca_deploy.errors import OperationFailed
@@ -14,7 +15,6 @@ from abca_deploy.runtime.config import carry_forward, with_image
 from abca_deploy.runtime.image import ImagePlan, ImageResult
 from abca_deploy.runtime.publish import Clients, Publisher
 from abca_deploy.runtime.settings import PublishSettings
-from tests.unit.fake_agentcore import ARN, GOOD, NEW, REPO, RID, FakeControl, FakeData
 
 
 class Clock:
@@ -37,9 +37,14 @@ def publish(control: FakeControl, data: FakeData, *, image: str = NEW, **flags: 
         built.append(plan)
         return ImageResult(image, image.rsplit("@", 1)[1], built=True, pushed_tags=())
 
-    clients = Clients(control=control, data=data,  # type: ignore[arg-type]
-                      repository=lambda s, current: (REPO, False), image=fake_image,
-                      sleep=clock.sleep, clock=clock)
+    clients = Clients(
+        control=control,
+        data=data,  # type: ignore[arg-type]
+        repository=lambda s, current: (REPO, False),
+        image=fake_image,
+        sleep=clock.sleep,
+        clock=clock,
+    )
     reporter = Reporter(stdout=io.StringIO(), stderr=io.StringIO())
     publisher = Publisher(settings, reporter, clients)
     try:
@@ -54,11 +59,13 @@ def control() -> FakeControl:
 
 
 def test_deploy_sends_every_setting_with_only_the_image_changed(control: FakeControl) -> None:
-    publisher, outcome = publish(control, FakeData(control), context="examples")
+    _publisher, outcome = publish(control, FakeData(control), context="examples")
     assert outcome.status == "deployed"
     assert control.requests == [with_image(carry_forward(control.versions["1"]), NEW)]
-    assert outcome.runtime_version == "2" and outcome.previous_version == "1"
-    assert outcome.smoke.passed and outcome.smoke.status == 400
+    assert outcome.runtime_version == "2"
+    assert outcome.previous_version == "1"
+    assert outcome.smoke.passed
+    assert outcome.smoke.status == 400
     assert outcome.runtime_arn == ARN
 
 
@@ -72,8 +79,10 @@ def test_same_digest_is_unchanged_and_creates_no_version(control: FakeControl) -
 def test_update_failed_rolls_back_to_the_previous_full_configuration(control: FakeControl) -> None:
     control.failing_images[NEW] = "container exited with code 1"
     publisher, err = publish(control, FakeData(control), context="examples")
-    assert isinstance(err, OperationFailed) and err.exit_code == 1
-    assert "Rolled back to v1" in err.message and "container exited with code 1" in err.message
+    assert isinstance(err, OperationFailed)
+    assert err.exit_code == 1
+    assert "Rolled back to v1" in err.message
+    assert "container exited with code 1" in err.message
     assert publisher.out.status == "rolled-back"
     assert control.requests[1] == carry_forward(control.versions["1"])
     assert control.versions["3"]["status"] == "READY"
@@ -107,7 +116,9 @@ def test_no_rollback_leaves_the_failed_version(control: FakeControl) -> None:
 
 def test_timeout_never_reports_success_and_rolls_back(control: FakeControl) -> None:
     control.never_ready = True
-    publisher, err = publish(control, FakeData(control), context="examples", wait_timeout=30, no_rollback=True)
+    publisher, err = publish(
+        control, FakeData(control), context="examples", wait_timeout=30, no_rollback=True
+    )
     assert isinstance(err, OperationFailed)
     assert "not READY after 30s" in err.message
     assert publisher.out.status != "deployed"
@@ -138,7 +149,7 @@ def test_conflict_waits_for_the_other_update_then_updates(control: FakeControl) 
 
 
 def test_dry_run_changes_nothing_and_shows_the_exact_request(control: FakeControl) -> None:
-    publisher, outcome = publish(control, FakeData(control), context="examples", dry_run=True)
+    _publisher, outcome = publish(control, FakeData(control), context="examples", dry_run=True)
     assert outcome.status == "planned"
     assert control.requests == []
     request = outcome.plan["update_request"]

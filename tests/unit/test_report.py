@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 
 
 def actions_reporter(tmp_path: Path, output: str = "text") -> Reporter:
-    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "out"),
-           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    env = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
     reporter = Reporter.from_env(output=output, env=env)
     reporter.stdout, reporter.stderr = io.StringIO(), io.StringIO()
     return reporter
@@ -29,7 +32,7 @@ def read_outputs(path: Path) -> dict[str, str]:
     while i < len(lines):
         name, delim = lines[i].split("<<", 1)
         end = lines.index(delim, i + 1)
-        values[name] = "\n".join(lines[i + 1:end])
+        values[name] = "\n".join(lines[i + 1 : end])
         i = end + 1
     return values
 
@@ -39,8 +42,11 @@ def test_outputs_are_multiline_safe(tmp_path: Path) -> None:
     reporter.set_output("image-uri", "repo@sha256:abc")
     reporter.set_output("notes", "line one\nEOF\nline three")
     reporter.set_output("changed", True)
-    assert read_outputs(tmp_path / "out") == {"image-uri": "repo@sha256:abc",
-                                              "notes": "line one\nEOF\nline three", "changed": "true"}
+    assert read_outputs(tmp_path / "out") == {
+        "image-uri": "repo@sha256:abc",
+        "notes": "line one\nEOF\nline three",
+        "changed": "true",
+    }
 
 
 def test_annotations_masks_and_groups_in_actions(tmp_path: Path) -> None:
@@ -51,7 +57,8 @@ def test_annotations_masks_and_groups_in_actions(tmp_path: Path) -> None:
     reporter.error("failed: 50%\nsecond line", title="Smoke test: failed")
     err = reporter.stderr.getvalue().splitlines()
     assert err[0] == "::add-mask::s3cr3t-token"
-    assert "::group::Build" in err and "::endgroup::" in err
+    assert "::group::Build" in err
+    assert "::endgroup::" in err
     assert "using *** now" in err
     assert "::error title=Smoke test%3A failed::failed: 50%25%0Asecond line" in err
     assert "s3cr3t-token" not in "\n".join(err[1:])
@@ -65,7 +72,8 @@ def test_plain_text_outside_actions() -> None:
         pass
     err = reporter.stderr.getvalue()
     assert "warning: careful with ***" in err
-    assert "::" not in err and "hunter2" not in err
+    assert "::" not in err
+    assert "hunter2" not in err
     assert "== Wait" in err
 
 
@@ -91,7 +99,8 @@ def test_no_files_written_outside_actions(tmp_path: Path) -> None:
     reporter = Reporter.from_env(env=env)
     reporter.set_output("status", "deployed")
     reporter.summary("x")
-    assert not (tmp_path / "out").exists() and not (tmp_path / "summary").exists()
+    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "summary").exists()
     assert reporter.outputs == {"status": "deployed"}
 
 

@@ -1,4 +1,4 @@
-"""Bedrock AgentCore adapters: the control plane (runtimes, versions, endpoints) and the data plane (invoke)."""
+"""Bedrock AgentCore adapters: the control plane (runtimes, versions, endpoints) and data plane (invoke)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,11 @@ def _strip_metadata(response: Mapping[str, Any]) -> dict[str, Any]:
 
 def _unknown_runtime(runtime_id: str, version: str | None) -> UserError:
     what = f"version {version} of runtime {runtime_id!r}" if version else f"runtime {runtime_id!r}"
-    return UserError(f"AgentCore has no {what} in this account and region.",
-                     hint="Check --runtime-id/--runtime-arn/--stack-name and --region.",
-                     title="Unknown runtime")
+    return UserError(
+        f"AgentCore has no {what} in this account and region.",
+        hint="Check --runtime-id/--runtime-arn/--stack-name and --region.",
+        title="Unknown runtime",
+    )
 
 
 class AgentCoreControl:
@@ -57,7 +59,9 @@ class AgentCoreControl:
         self.calls += 1
         with aws_call("bedrock-agentcore:UpdateAgentRuntime", runtime_id):
             try:
-                return _strip_metadata(self._client.update_agent_runtime(agentRuntimeId=runtime_id, **request))
+                return _strip_metadata(
+                    self._client.update_agent_runtime(agentRuntimeId=runtime_id, **request)
+                )
             except ClientError as exc:
                 if error_code(exc) == "ConflictException":
                     raise Conflict(str(exc)) from None
@@ -102,8 +106,9 @@ class AgentCoreControl:
         self.calls += 1
         with aws_call("bedrock-agentcore:GetAgentRuntimeEndpoint", f"{runtime_id}/{name}"):
             try:
-                return _strip_metadata(self._client.get_agent_runtime_endpoint(
-                    agentRuntimeId=runtime_id, endpointName=name))
+                return _strip_metadata(
+                    self._client.get_agent_runtime_endpoint(agentRuntimeId=runtime_id, endpointName=name)
+                )
             except ClientError as exc:
                 if error_code(exc) == "ResourceNotFoundException":
                     return None
@@ -114,11 +119,17 @@ class AgentCoreControl:
         self.calls += 1
         if create:
             with aws_call("bedrock-agentcore:CreateAgentRuntimeEndpoint", f"{runtime_id}/{name}"):
-                return _strip_metadata(self._client.create_agent_runtime_endpoint(
-                    agentRuntimeId=runtime_id, name=name, agentRuntimeVersion=version))
+                return _strip_metadata(
+                    self._client.create_agent_runtime_endpoint(
+                        agentRuntimeId=runtime_id, name=name, agentRuntimeVersion=version
+                    )
+                )
         with aws_call("bedrock-agentcore:UpdateAgentRuntimeEndpoint", f"{runtime_id}/{name}"):
-            return _strip_metadata(self._client.update_agent_runtime_endpoint(
-                agentRuntimeId=runtime_id, endpointName=name, agentRuntimeVersion=version))
+            return _strip_metadata(
+                self._client.update_agent_runtime_endpoint(
+                    agentRuntimeId=runtime_id, endpointName=name, agentRuntimeVersion=version
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,7 @@ class Invocation:
 
 
 class AgentCoreData:
-    """``bedrock-agentcore``: InvokeAgentRuntime, keeping the body of error answers (e.g. a 400 from the agent)."""
+    """``bedrock-agentcore``: InvokeAgentRuntime, keeping the body of error answers (e.g. an agent's 400)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -143,13 +154,25 @@ class AgentCoreData:
         if http_response is not None and http_response.status_code >= 300:
             self._error_bodies.append(http_response.content or b"")
 
-    def invoke(self, runtime_arn: str, payload: bytes, *, qualifier: str | None, session_id: str,
-               accept: str = "application/json, text/event-stream") -> Invocation:
+    def invoke(
+        self,
+        runtime_arn: str,
+        payload: bytes,
+        *,
+        qualifier: str | None,
+        session_id: str,
+        accept: str = "application/json, text/event-stream",
+    ) -> Invocation:
         """Invoke the runtime; HTTP error answers come back as an Invocation, not an exception."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
-        kwargs: dict[str, Any] = {"agentRuntimeArn": runtime_arn, "payload": payload, "runtimeSessionId": session_id,
-                                  "contentType": "application/json", "accept": accept}
+        kwargs: dict[str, Any] = {
+            "agentRuntimeArn": runtime_arn,
+            "payload": payload,
+            "runtimeSessionId": session_id,
+            "contentType": "application/json",
+            "accept": accept,
+        }
         if qualifier:
             kwargs["qualifier"] = qualifier
         self._error_bodies.clear()
@@ -158,10 +181,15 @@ class AgentCoreData:
             response = self._client.invoke_agent_runtime(**kwargs)
         except ClientError as exc:
             meta = exc.response.get("ResponseMetadata", {})
-            body = self._error_bodies[-1] if self._error_bodies else b""
+            raw = self._error_bodies[-1] if self._error_bodies else b""
             content_type = str(meta.get("HTTPHeaders", {}).get("content-type", ""))
-            return Invocation(status=int(meta.get("HTTPStatusCode", 0)), content_type=content_type,
-                              body=body.decode("utf-8", "replace") or str(exc))
+            return Invocation(
+                status=int(meta.get("HTTPStatusCode", 0)),
+                content_type=content_type,
+                body=raw.decode("utf-8", "replace") or str(exc),
+            )
+        except BotoCoreError as exc:  # no answer (connection reset, read timeout): status 0, transient
+            return Invocation(status=0, content_type="", body=str(exc))
         content_type = str(response.get("contentType", ""))
         stream = response["response"]
         if "text/event-stream" in content_type:

@@ -37,8 +37,10 @@ class CloudFormation:
         outputs = self.outputs(stack_name)
         if key not in outputs or not outputs[key]:
             have = ", ".join(sorted(outputs)) or "none"
-            raise UserError(f"Stack {stack_name} has no output {key!r} (outputs: {have}).",
-                            hint="Name the right output, or pass the value directly.", title="Missing stack output")
+            msg = f"Stack {stack_name} has no output {key!r} (outputs: {have})."
+            raise UserError(
+                msg, hint="Name the right output, or pass the value directly.", title="Missing stack output"
+            )
         return outputs[key]
 
     def template(self, stack_name: str) -> dict[str, Any]:
@@ -59,6 +61,8 @@ class CloudFormation:
 
 
 def _unknown_stack(stack_name: str) -> UserError:
-    return UserError(f"Stack {stack_name!r} does not exist in this account and region.",
-                     hint="Check --stack-name and --region (ABCA's default stack is backgroundagent-dev).",
-                     title="Unknown stack")
+    return UserError(
+        f"Stack {stack_name!r} does not exist in this account and region.",
+        hint="Check --stack-name and --region (ABCA's default stack is backgroundagent-dev).",
+        title="Unknown stack",
+    )

@@ -20,7 +20,11 @@ class RegistryAuth:
 
     def auth_config(self, server: str | None = None) -> dict[str, str]:
         """The docker SDK ``auth_config`` for ``server`` (default the ECR registry)."""
-        return {"username": self.username, "password": self.password, "serveraddress": server or self.registry}
+        return {
+            "username": self.username,
+            "password": self.password,
+            "serveraddress": server or self.registry,
+        }
 
 
 @dataclass(frozen=True)
@@ -48,11 +52,16 @@ class Ecr:
             except ClientError as exc:
                 if error_code(exc) == "RepositoryNotFoundException":
                     msg = f"ECR repository {name!r} does not exist in this account and region."
-                    raise UserError(msg, hint="Create it, or pass the right --ecr-repository.",
-                                    title="Unknown ECR repository") from None
+                    raise UserError(
+                        msg,
+                        hint="Create it, or pass the right --ecr-repository.",
+                        title="Unknown ECR repository",
+                    ) from None
                 raise
         mutability = str(repo.get("imageTagMutability", "MUTABLE"))
-        return Repository(name=name, uri=str(repo["repositoryUri"]), immutable=mutability.startswith("IMMUTABLE"))
+        return Repository(
+            name=name, uri=str(repo["repositoryUri"]), immutable=mutability.startswith("IMMUTABLE")
+        )
 
     def authorization(self) -> RegistryAuth:
         """GetAuthorizationToken, decoded to a username and password."""

@@ -11,18 +11,27 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 CREDENTIALS_HINT = (
-    "Configure AWS credentials: locally `aws configure` / AWS_PROFILE, or `eval \"$(abca-deploy sandbox env)\"` "
-    "for the sandbox; in GitHub Actions use aws-actions/configure-aws-credentials with role-to-assume and give "
-    "the job `permissions: id-token: write`."
+    "Configure AWS credentials: locally `aws configure` / AWS_PROFILE, or "
+    '`eval "$(abca-deploy sandbox env)"` for the sandbox; in GitHub Actions use '
+    "aws-actions/configure-aws-credentials with role-to-assume and give the job "
+    "`permissions: id-token: write`."
 )
 
 _CREDENTIAL_CODES = {
-    "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
-    "InvalidSignatureException", "SignatureDoesNotMatch", "RequestExpired",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "RequestExpired",
 }
 _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 _NOT_FOUND_CODES = {
-    "ResourceNotFoundException", "RepositoryNotFoundException", "ParameterNotFound", "ValidationError",
+    "ResourceNotFoundException",
+    "RepositoryNotFoundException",
+    "ParameterNotFound",
+    "ValidationError",
     "ImageNotFoundException",
 }
 
@@ -48,19 +57,25 @@ def translate(exc: BaseException, *, action: str, resource: str = "*") -> AbcaEr
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
         return UserError("No AWS credentials were found.", hint=CREDENTIALS_HINT, title="No AWS credentials")
     if isinstance(exc, NoRegionError):
-        return UserError("No AWS region is configured.", hint="Pass --region or set AWS_REGION.",
-                         title="No AWS region")
+        return UserError(
+            "No AWS region is configured.", hint="Pass --region or set AWS_REGION.", title="No AWS region"
+        )
     if isinstance(exc, EndpointConnectionError):
-        return OperationFailed(f"Could not reach the AWS endpoint for {action}: {exc}.",
-                               hint="Check the network, the region, and AWS_ENDPOINT_URL* variables.",
-                               title="AWS endpoint unreachable")
+        return OperationFailed(
+            f"Could not reach the AWS endpoint for {action}: {exc}.",
+            hint="Check the network, the region, and AWS_ENDPOINT_URL* variables.",
+            title="AWS endpoint unreachable",
+        )
     if not isinstance(exc, ClientError):
         return OperationFailed(f"{action} failed: {exc}", title=f"{action} failed")
     code = error_code(exc)
     message = str(exc.response.get("Error", {}).get("Message", "")) or str(exc)
     if code in _CREDENTIAL_CODES:
-        return UserError(f"AWS rejected the credentials ({code}: {message}).", hint=CREDENTIALS_HINT,
-                         title="Invalid AWS credentials")
+        return UserError(
+            f"AWS rejected the credentials ({code}: {message}).",
+            hint=CREDENTIALS_HINT,
+            title="Invalid AWS credentials",
+        )
     if code in _DENIED_CODES:
         return OperationFailed(
             f"Access denied calling {action} on {resource}.",
@@ -68,12 +83,17 @@ def translate(exc: BaseException, *, action: str, resource: str = "*") -> AbcaEr
             title="Access denied",
         )
     if code in {"ThrottlingException", "Throttling", "TooManyRequestsException"}:
-        return OperationFailed(f"{action} was throttled even after retries: {message}.",
-                               hint="Retry later, or lower the rate of concurrent deploys.",
-                               title="Throttled")
+        return OperationFailed(
+            f"{action} was throttled even after retries: {message}.",
+            hint="Retry later, or lower the rate of concurrent deploys.",
+            title="Throttled",
+        )
     if code in _NOT_FOUND_CODES:
-        return UserError(f"{action}: {resource} was not found ({message}).",
-                         hint="Check the name or id, the region and the account.", title="Not found")
+        return UserError(
+            f"{action}: {resource} was not found ({message}).",
+            hint="Check the name or id, the region and the account.",
+            title="Not found",
+        )
     if code == "ValidationException":
         return UserError(f"{action} rejected the request: {message}.", title="Rejected by AWS")
     return OperationFailed(f"{action} failed ({code}): {message}.", title=f"{action} failed")

@@ -32,10 +32,11 @@ def client(service: str, region: str | None = None, *, read_timeout: int = 60, m
     if session.region_name is None:
         from abca_deploy.errors import UserError
 
+        msg = "No AWS region is configured."
         raise UserError(
-            "No AWS region is configured.",
+            msg,
             hint="Pass --region, or set AWS_REGION (in Actions: the aws-region input of "
-                 "aws-actions/configure-aws-credentials).",
+            "aws-actions/configure-aws-credentials).",
             title="No AWS region",
         )
     return session.client(service, config=config)

@@ -15,8 +15,16 @@ if TYPE_CHECKING:
     from abca_deploy.report import Reporter
     from abca_deploy.runtime.publish import Outcome
 
-OUTPUT_KEYS = ("status", "image-uri", "image-digest", "runtime-arn", "runtime-version", "previous-version",
-               "smoke-result", "duration-seconds")
+OUTPUT_KEYS = (
+    "status",
+    "image-uri",
+    "image-digest",
+    "runtime-arn",
+    "runtime-version",
+    "previous-version",
+    "smoke-result",
+    "duration-seconds",
+)
 
 
 def _control(region: str | None) -> Any:
@@ -34,8 +42,10 @@ def publish(settings: PublishSettings, reporter: Reporter) -> int:
     from abca_deploy.runtime.target import resolve
 
     target = resolve(settings)
-    clients = Clients(control=_control(settings.region),
-                      data=AgentCoreData(client("bedrock-agentcore", settings.region, read_timeout=900)))
+    clients = Clients(
+        control=_control(settings.region),
+        data=AgentCoreData(client("bedrock-agentcore", settings.region, read_timeout=900)),
+    )
     publisher = Publisher(settings, reporter, clients)
     try:
         outcome = publisher.run(target.runtime_id)
@@ -67,8 +77,10 @@ def publish_document(outcome: Outcome, reporter: Reporter | None = None) -> dict
         "rolled_back_to": outcome.rolled_back_to or None,
         "config_diff": [{"setting": k, "before": b, "after": a} for k, b, a in outcome.config_diff],
         "agentcore_calls": outcome.agentcore_calls,
-        "phases": [{"phase": p.title, "seconds": round(p.seconds, 2), "ok": p.ok}
-                   for p in (reporter.phases if reporter else [])],
+        "phases": [
+            {"phase": p.title, "seconds": round(p.seconds, 2), "ok": p.ok}
+            for p in (reporter.phases if reporter else [])
+        ],
     }
     if outcome.error:
         doc["error"] = outcome.error
@@ -77,7 +89,9 @@ def publish_document(outcome: Outcome, reporter: Reporter | None = None) -> dict
     return doc
 
 
-def _finish(settings: PublishSettings, reporter: Reporter, outcome: Outcome, clients: Any, *, emit: bool) -> None:
+def _finish(
+    settings: PublishSettings, reporter: Reporter, outcome: Outcome, clients: Any, *, emit: bool
+) -> None:
     outcome.agentcore_calls = clients.control.calls + clients.data.calls
     doc = publish_document(outcome, reporter)
     for key in OUTPUT_KEYS:
@@ -89,10 +103,14 @@ def _finish(settings: PublishSettings, reporter: Reporter, outcome: Outcome, cli
     if outcome.status == "planned":
         reporter.result(doc, "Plan (dry run, nothing changed):\n" + json.dumps(outcome.plan, indent=2))
         return
-    rows = [["status", doc["status"]], ["runtime", doc["runtime_arn"] or doc["runtime_id"]],
-            ["version", f"{doc['previous_version']} -> {doc['runtime_version'] or '-'}"],
-            ["image", doc["image_uri"] or "-"], ["smoke test", doc["smoke_result"] or "-"],
-            ["duration", f"{doc['duration_seconds']}s"]]
+    rows = [
+        ["status", doc["status"]],
+        ["runtime", doc["runtime_arn"] or doc["runtime_id"]],
+        ["version", f"{doc['previous_version']} -> {doc['runtime_version'] or '-'}"],
+        ["image", doc["image_uri"] or "-"],
+        ["smoke test", doc["smoke_result"] or "-"],
+        ["duration", f"{doc['duration_seconds']}s"],
+    ]
     if outcome.rolled_back_to:
         rows.insert(3, ["rolled back to", f"v{outcome.rolled_back_to}"])
     reporter.result(doc, text_table(["", ""], rows).split("\n", 1)[1])
@@ -100,15 +118,29 @@ def _finish(settings: PublishSettings, reporter: Reporter, outcome: Outcome, cli
 
 def _summary(doc: dict[str, Any], reporter: Reporter) -> str:
     icon = {"deployed": ":white_check_mark:", "unchanged": ":white_check_mark:", "planned": ":memo:"}.get(
-        doc["status"], ":x:")
-    parts = [f"### {icon} AgentCore runtime publish: {doc['status']}", "", markdown_table(["", "Before", "After"], [
-        ["Version", doc["previous_version"] or "-", doc["runtime_version"] or "-"],
-        ["Image", f"`{doc['previous_image'] or '-'}`", f"`{doc['image_uri'] or '-'}`"],
-    ])]
+        doc["status"], ":x:"
+    )
+    parts = [
+        f"### {icon} AgentCore runtime publish: {doc['status']}",
+        "",
+        markdown_table(
+            ["", "Before", "After"],
+            [
+                ["Version", doc["previous_version"] or "-", doc["runtime_version"] or "-"],
+                ["Image", f"`{doc['previous_image'] or '-'}`", f"`{doc['image_uri'] or '-'}`"],
+            ],
+        ),
+    ]
     if doc["config_diff"]:
-        parts += ["", "**Configuration changes** (environment values redacted)", "",
-                  markdown_table(["Setting", "Before", "After"],
-                                 [[d["setting"], d["before"], d["after"]] for d in doc["config_diff"]])]
+        parts += [
+            "",
+            "**Configuration changes** (environment values redacted)",
+            "",
+            markdown_table(
+                ["Setting", "Before", "After"],
+                [[d["setting"], d["before"], d["after"]] for d in doc["config_diff"]],
+            ),
+        ]
     if doc["smoke_result"]:
         parts += ["", f"**Smoke test:** {doc['smoke_result']}"]
     if doc.get("rolled_back_to"):
@@ -123,12 +155,21 @@ def status(settings: StatusSettings, reporter: Reporter) -> int:
     from abca_deploy.runtime.target import resolve
 
     doc = status_document(_control(settings.region), resolve(settings).runtime_id)
-    rows = [[e["name"] or "", str(e["live_version"] or "-"), str(e["target_version"] or "-"), e["status"] or ""]
-            for e in doc["endpoints"]]
-    text = "\n".join([
-        f"runtime   {doc['runtime_arn']}", f"version   {doc['version']}", f"status    {doc['status']}",
-        *([f"failure   {doc['failure_reason']}"] if doc["failure_reason"] else []),
-        f"image     {doc['image']}", "", text_table(["ENDPOINT", "LIVE", "TARGET", "STATUS"], rows)])
+    rows = [
+        [e["name"] or "", str(e["live_version"] or "-"), str(e["target_version"] or "-"), e["status"] or ""]
+        for e in doc["endpoints"]
+    ]
+    text = "\n".join(
+        [
+            f"runtime   {doc['runtime_arn']}",
+            f"version   {doc['version']}",
+            f"status    {doc['status']}",
+            *([f"failure   {doc['failure_reason']}"] if doc["failure_reason"] else []),
+            f"image     {doc['image']}",
+            "",
+            text_table(["ENDPOINT", "LIVE", "TARGET", "STATUS"], rows),
+        ]
+    )
     for key in ("version", "status", "image"):
         reporter.set_output(key, str(doc[key] or ""))
     reporter.result(doc, text)
@@ -152,8 +193,16 @@ def rollback(settings: RollbackSettings, reporter: Reporter) -> int:
     return 0
 
 
-PUBLISH = Command(PublishSettings, publish, "Build, push by digest, update the runtime, wait, smoke-test, "
-                  "roll back on failure.")
-STATUS = Command(StatusSettings, status, "Show the runtime's version, image, status, failure reason and endpoints.")
-ROLLBACK = Command(RollbackSettings, rollback, "Redeploy an earlier version's configuration, or move "
-                   "--promote-endpoint back.")
+PUBLISH = Command(
+    PublishSettings,
+    publish,
+    "Build, push by digest, update the runtime, wait, smoke-test, roll back on failure.",
+)
+STATUS = Command(
+    StatusSettings, status, "Show the runtime's version, image, status, failure reason and endpoints."
+)
+ROLLBACK = Command(
+    RollbackSettings,
+    rollback,
+    "Redeploy an earlier version's configuration, or move --promote-endpoint back.",
+)

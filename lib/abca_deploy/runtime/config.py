@@ -1,9 +1,8 @@
 """Pure functions over runtime configurations: carry a version's settings forward, swap the image, diff.
 
-A new AgentCore version holds exactly the configuration sent (replace semantics), so an update must resend every
-setting. GetAgentRuntime's output is not a valid UpdateAgentRuntime input: read-only fields must go and some
-values are rejected when sent back. This module is the explicit allow-list.
-"""
+A new AgentCore version holds exactly the configuration sent (replace semantics), so an update must resend
+every setting. GetAgentRuntime's output is not a valid UpdateAgentRuntime input: read-only fields must go and
+some values are rejected when sent back. This module is the explicit allow-list."""
 
 from __future__ import annotations
 
@@ -13,15 +12,34 @@ from typing import Any
 
 # UpdateAgentRuntime's input members, minus agentRuntimeId and clientToken (botocore 1.44 model).
 UPDATE_FIELDS: tuple[str, ...] = (
-    "agentRuntimeArtifact", "roleArn", "networkConfiguration", "description", "authorizerConfiguration",
-    "requestHeaderConfiguration", "protocolConfiguration", "lifecycleConfiguration", "hooksConfiguration",
-    "metadataConfiguration", "environmentVariables", "filesystemConfigurations", "capacityProviderConfiguration",
-    "platformVersion", "allowedPorts", "resourceConfigurations",
+    "agentRuntimeArtifact",
+    "roleArn",
+    "networkConfiguration",
+    "description",
+    "authorizerConfiguration",
+    "requestHeaderConfiguration",
+    "protocolConfiguration",
+    "lifecycleConfiguration",
+    "hooksConfiguration",
+    "metadataConfiguration",
+    "environmentVariables",
+    "filesystemConfigurations",
+    "capacityProviderConfiguration",
+    "platformVersion",
+    "allowedPorts",
+    "resourceConfigurations",
 )
 # Fields GetAgentRuntime returns that UpdateAgentRuntime does not accept.
 READ_ONLY_FIELDS: tuple[str, ...] = (
-    "agentRuntimeArn", "agentRuntimeName", "agentRuntimeId", "agentRuntimeVersion", "createdAt", "lastUpdatedAt",
-    "status", "failureReason", "workloadIdentityDetails",
+    "agentRuntimeArn",
+    "agentRuntimeName",
+    "agentRuntimeId",
+    "agentRuntimeVersion",
+    "createdAt",
+    "lastUpdatedAt",
+    "status",
+    "failureReason",
+    "workloadIdentityDetails",
 )
 
 ECR_URI = re.compile(
@@ -37,8 +55,14 @@ def carry_forward(current: dict[str, Any]) -> dict[str, Any]:
     request = {key: copy.deepcopy(current[key]) for key in UPDATE_FIELDS if key in current}
     if not request.get("description"):
         request.pop("description", None)  # min length 1: an empty description is rejected
-    for key in ("lifecycleConfiguration", "requestHeaderConfiguration", "metadataConfiguration",
-                "hooksConfiguration", "authorizerConfiguration", "capacityProviderConfiguration"):
+    for key in (
+        "lifecycleConfiguration",
+        "requestHeaderConfiguration",
+        "metadataConfiguration",
+        "hooksConfiguration",
+        "authorizerConfiguration",
+        "capacityProviderConfiguration",
+    ):
         if key in request and request[key] in ({}, None):
             request.pop(key)  # empty structures come back from Get but are not settings
     for key in ("environmentVariables", "filesystemConfigurations", "allowedPorts", "resourceConfigurations"):
@@ -107,10 +131,15 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(setting, before, after) for every setting that differs; environment values are redacted."""
     old, new = flatten(redact(carry_forward(before))), flatten(redact(carry_forward(after)))
-    rows = [(k, _show(old.get(k)), _show(new.get(k))) for k in set(old) | set(new) if old.get(k) != new.get(k)]
+    rows = [
+        (k, _show(old.get(k)), _show(new.get(k))) for k in set(old) | set(new) if old.get(k) != new.get(k)
+    ]
     env_before, env_after = _env(before), _env(after)
-    rows += [(f"environmentVariables.{k}", f"{REDACTED} (value changed)", REDACTED)
-             for k in env_before.keys() & env_after.keys() if env_before[k] != env_after[k]]
+    rows += [
+        (f"environmentVariables.{k}", f"{REDACTED} (value changed)", REDACTED)
+        for k in env_before.keys() & env_after.keys()
+        if env_before[k] != env_after[k]
+    ]
     return sorted(rows)
 
 

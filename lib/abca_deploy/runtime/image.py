@@ -65,8 +65,13 @@ def git_sha(context: Path) -> str | None:
     if sha:
         return sha
     try:
-        done = subprocess.run(["git", "-C", str(context), "rev-parse", "HEAD"], capture_output=True,  # noqa: S607
-                              text=True, check=False, timeout=10)
+        done = subprocess.run(
+            ["git", "-C", str(context), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
@@ -84,22 +89,34 @@ def plan_image(settings: PublishSettings, repository: str) -> ImagePlan:
         return ImagePlan(repository=repository, push_repository=push_repository, existing_ref=ref)
     context = Path(settings.context)
     if not context.is_dir():
-        raise UserError(f"--context: {settings.context!r} is not a directory.", title="Invalid --context")
+        msg = f"--context: {settings.context!r} is not a directory."
+        raise UserError(msg, title="Invalid --context")
     if not (context / settings.dockerfile).is_file():
         msg = f"--dockerfile: {settings.dockerfile!r} does not exist in the context {settings.context!r}."
-        raise UserError(msg, hint="The path is relative to --context (ABCA: context '.', dockerfile "
-                                  "'agent/Dockerfile').", title="Invalid --dockerfile")
+        raise UserError(
+            msg,
+            hint="The path is relative to --context (ABCA: context '.', dockerfile 'agent/Dockerfile').",
+            title="Invalid --dockerfile",
+        )
     args = parse_build_args(settings.default_build_arg)
     args.update(parse_build_args(settings.build_arg))
     digest = context_digest(context, settings.dockerfile, args, settings.platform)
     extra = settings.tag or git_sha(context)
-    return ImagePlan(repository=repository, push_repository=push_repository, context=context,
-                     dockerfile=settings.dockerfile, build_args=args, platform=settings.platform,
-                     content_tag=CONTENT_TAG_PREFIX + digest[:24], extra_tags=(extra,) if extra else ())
+    return ImagePlan(
+        repository=repository,
+        push_repository=push_repository,
+        context=context,
+        dockerfile=settings.dockerfile,
+        build_args=args,
+        platform=settings.platform,
+        content_tag=CONTENT_TAG_PREFIX + digest[:24],
+        extra_tags=(extra,) if extra else (),
+    )
 
 
-def realize(plan: ImagePlan, engine: DockerEngine, auth: RegistryAuth, *, immutable: bool,
-            log: Callable[[str], None]) -> ImageResult:
+def realize(
+    plan: ImagePlan, engine: DockerEngine, auth: RegistryAuth, *, immutable: bool, log: Callable[[str], None]
+) -> ImageResult:
     """Build and push (skipped when the registry already has the content tag), or resolve --image."""
     auth_config = auth.auth_config(plan.push_repository.split("/", 1)[0])
     if not plan.builds:
@@ -108,9 +125,12 @@ def realize(plan: ImagePlan, engine: DockerEngine, auth: RegistryAuth, *, immuta
         digest = engine.remote_digest(f"{plan.push_repository}{sep}{plan.existing_ref}", auth_config)
         if digest is None:
             msg = f"--image: {plan.repository}{sep}{plan.existing_ref} does not exist in the registry."
-            raise UserError(msg, hint="Push it first, or name an existing tag or digest.", title="Unknown image")
+            raise UserError(
+                msg, hint="Push it first, or name an existing tag or digest.", title="Unknown image"
+            )
         return ImageResult(f"{plan.repository}@{digest}", digest, built=False, pushed_tags=())
-    assert plan.content_tag is not None and plan.context is not None
+    assert plan.content_tag is not None
+    assert plan.context is not None
     local = f"{plan.push_repository}:{plan.content_tag}"
     digest = engine.remote_digest(local, auth_config)
     built, pushed = False, []
@@ -127,15 +147,24 @@ def realize(plan: ImagePlan, engine: DockerEngine, auth: RegistryAuth, *, immuta
     return ImageResult(f"{plan.repository}@{digest}", digest, built=built, pushed_tags=tuple(pushed))
 
 
-def _push_extra_tag(plan: ImagePlan, tag: str, digest: str, engine: DockerEngine, auth_config: dict[str, str],
-                    *, immutable: bool, log: Callable[[str], None]) -> bool:
+def _push_extra_tag(
+    plan: ImagePlan,
+    tag: str,
+    digest: str,
+    engine: DockerEngine,
+    auth_config: dict[str, str],
+    *,
+    immutable: bool,
+    log: Callable[[str], None],
+) -> bool:
     existing = engine.remote_digest(f"{plan.push_repository}:{tag}", auth_config)
     if existing == digest:
         return False
     if existing is not None and immutable:
         msg = f"The tag {tag!r} already exists in {plan.repository} with another image ({existing})."
-        raise UserError(msg, hint="The repository's tags are immutable: pass another --tag.",
-                        title="Immutable tag taken")
+        raise UserError(
+            msg, hint="The repository's tags are immutable: pass another --tag.", title="Immutable tag taken"
+        )
     source = f"{plan.push_repository}:{plan.content_tag}"
     if not engine.has_local(source):
         engine.pull(plan.push_repository, plan.content_tag or "", auth_config)

@@ -27,13 +27,25 @@ def status_document(control: AgentCoreControl, runtime_id: str) -> dict[str, Any
         "failure_reason": current.get("failureReason") or None,
         "image": cfg.container_uri(current),
         "last_updated_at": str(current.get("lastUpdatedAt", "")),
-        "endpoints": [{"name": e.get("name"), "live_version": e.get("liveVersion"),
-                       "target_version": e.get("targetVersion"), "status": e.get("status")} for e in endpoints],
+        "endpoints": [
+            {
+                "name": e.get("name"),
+                "live_version": e.get("liveVersion"),
+                "target_version": e.get("targetVersion"),
+                "status": e.get("status"),
+            }
+            for e in endpoints
+        ],
     }
 
 
-def rollback_target(control: AgentCoreControl, runtime_id: str, serving_version: str, serving_image: str | None,
-                    wanted: str | None) -> dict[str, Any]:
+def rollback_target(
+    control: AgentCoreControl,
+    runtime_id: str,
+    serving_version: str,
+    serving_image: str | None,
+    wanted: str | None,
+) -> dict[str, Any]:
     """The version to go back to: ``wanted``, else the newest READY version with another image."""
     if wanted:
         return control.get_runtime(runtime_id, wanted)
@@ -46,12 +58,16 @@ def rollback_target(control: AgentCoreControl, runtime_id: str, serving_version:
         if cfg.container_uri(config) != serving_image:
             return config
     msg = f"Runtime {runtime_id} has no earlier READY version with another image."
-    raise UserError(msg, hint="Name one with --to-version N (see `abca-deploy runtime status`).",
-                    title="Nothing to roll back to")
+    raise UserError(
+        msg,
+        hint="Name one with --to-version N (see `abca-deploy runtime status`).",
+        title="Nothing to roll back to",
+    )
 
 
-def rollback(settings: RollbackSettings, reporter: Reporter, control: AgentCoreControl,
-             runtime_id: str) -> dict[str, Any]:
+def rollback(
+    settings: RollbackSettings, reporter: Reporter, control: AgentCoreControl, runtime_id: str
+) -> dict[str, Any]:
     """Redeploy an earlier version's full configuration, or move --promote-endpoint back."""
     from abca_deploy.aws.agentcore import Conflict
 
@@ -61,21 +77,30 @@ def rollback(settings: RollbackSettings, reporter: Reporter, control: AgentCoreC
     if name:
         endpoint = control.get_endpoint(runtime_id, name)
         if endpoint is None:
-            raise UserError(f"--promote-endpoint: runtime {runtime_id} has no endpoint {name!r}.",
-                            title="Unknown endpoint")
+            msg = f"--promote-endpoint: runtime {runtime_id} has no endpoint {name!r}."
+            raise UserError(msg, title="Unknown endpoint")
         live = str(endpoint.get("liveVersion", ""))
         serving = control.get_runtime(runtime_id, live) if live else current
         target = rollback_target(control, runtime_id, live, cfg.container_uri(serving), settings.to_version)
     else:
         serving_version = str(current.get("agentRuntimeVersion", ""))
-        target = rollback_target(control, runtime_id, serving_version, cfg.container_uri(current),
-                                 settings.to_version)
+        target = rollback_target(
+            control, runtime_id, serving_version, cfg.container_uri(current), settings.to_version
+        )
     to = str(target["agentRuntimeVersion"])
-    doc: dict[str, Any] = {"runtime_id": runtime_id, "rolled_back_to": to, "image": cfg.container_uri(target),
-                           "endpoint": name, "dry_run": settings.dry_run}
+    doc: dict[str, Any] = {
+        "runtime_id": runtime_id,
+        "rolled_back_to": to,
+        "image": cfg.container_uri(target),
+        "endpoint": name,
+        "dry_run": settings.dry_run,
+    }
     if settings.dry_run:
-        doc["request"] = ({"endpointName": name, "agentRuntimeVersion": to} if name
-                          else {"agentRuntimeId": runtime_id, **cfg.redact(cfg.carry_forward(target))})
+        doc["request"] = (
+            {"endpointName": name, "agentRuntimeVersion": to}
+            if name
+            else {"agentRuntimeId": runtime_id, **cfg.redact(cfg.carry_forward(target))}
+        )
         return doc
     if name:
         with reporter.group(f"Move endpoint {name} to version {to}"):

@@ -1,4 +1,4 @@
-"""``runtime publish``: resolve, plan, build and push, update, wait, smoke-test, promote, record, roll back."""
+"""``runtime publish``: resolve, plan, build and push, update, wait, smoke-test, promote, record, rollback."""
 
 from __future__ import annotations
 
@@ -62,12 +62,18 @@ def previous_ready_version(control: AgentCoreControl, runtime_id: str, current: 
     """The version serving now: the latest if READY, else the newest READY version."""
     if current.get("status") == "READY":
         return str(current["agentRuntimeVersion"])
-    ready = [int(v["agentRuntimeVersion"]) for v in control.list_versions(runtime_id)
-             if v.get("status") == "READY" and str(v.get("agentRuntimeVersion", "")).isdigit()]
+    ready = [
+        int(v["agentRuntimeVersion"])
+        for v in control.list_versions(runtime_id)
+        if v.get("status") == "READY" and str(v.get("agentRuntimeVersion", "")).isdigit()
+    ]
     if not ready:
         msg = f"Runtime {runtime_id} has no READY version to carry settings from or roll back to."
-        raise OperationFailed(msg, hint="Fix the runtime (see `abca-deploy runtime status`) and retry.",
-                              title="No READY version")
+        raise OperationFailed(
+            msg,
+            hint="Fix the runtime (see `abca-deploy runtime status`) and retry.",
+            title="No READY version",
+        )
     return str(max(ready))
 
 
@@ -135,8 +141,10 @@ class Publisher:
         self.out.runtime_arn = str(current.get("agentRuntimeArn", ""))
         self.out.previous_image = cfg.container_uri(current) or ""
         self.out.previous_version = previous_ready_version(self.c.control, runtime_id, current)
-        self.r.info(f"runtime {runtime_id}: version {current.get('agentRuntimeVersion')} "
-                    f"{current.get('status')}, image {self.out.previous_image}")
+        self.r.info(
+            f"runtime {runtime_id}: version {current.get('agentRuntimeVersion')} "
+            f"{current.get('status')}, image {self.out.previous_image}"
+        )
 
     def _plan(self, current: dict[str, Any]) -> tuple[ImagePlan, bool]:
         from abca_deploy.runtime.image import plan_image
@@ -148,14 +156,23 @@ class Publisher:
             "runtime_id": self.out.runtime_id,
             "current_version": str(current.get("agentRuntimeVersion", "")),
             "current_image": self.out.previous_image,
-            "image": {"repository": plan.repository, "push_repository": plan.push_repository,
-                      "existing_ref": plan.existing_ref, "content_tag": plan.content_tag,
-                      "extra_tags": list(plan.extra_tags), "platform": plan.platform or None,
-                      "context": str(plan.context) if plan.context else None, "dockerfile": plan.dockerfile or None,
-                      "build_args": sorted(plan.build_args)},
+            "image": {
+                "repository": plan.repository,
+                "push_repository": plan.push_repository,
+                "existing_ref": plan.existing_ref,
+                "content_tag": plan.content_tag,
+                "extra_tags": list(plan.extra_tags),
+                "platform": plan.platform or None,
+                "context": str(plan.context) if plan.context else None,
+                "dockerfile": plan.dockerfile or None,
+                "build_args": sorted(plan.build_args),
+            },
             "update_request": {"agentRuntimeId": self.out.runtime_id, **cfg.redact(request)},
-            "rollback": (f"UpdateAgentRuntime with version {self.out.previous_version}'s configuration"
-                         if not self.s.no_rollback else "none (--no-rollback)"),
+            "rollback": (
+                f"UpdateAgentRuntime with version {self.out.previous_version}'s configuration"
+                if not self.s.no_rollback
+                else "none (--no-rollback)"
+            ),
             "promote_endpoint": self.s.promote_endpoint,
         }
         self._check_platform(plan)
@@ -165,17 +182,24 @@ class Publisher:
         if not plan.builds or plan.platform == "linux/arm64":
             return
         if self.s.ecr_registry_endpoint:
-            self.r.notice(f"Building for {plan.platform}: the sandbox accepts host-architecture images; "
-                          "AgentCore on AWS requires linux/arm64.", title="Sandbox platform")
+            self.r.notice(
+                f"Building for {plan.platform}: the sandbox accepts host-architecture images; "
+                "AgentCore on AWS requires linux/arm64.",
+                title="Sandbox platform",
+            )
         else:
-            self.r.warning(f"Building for {plan.platform}, but AgentCore runs linux/arm64 images only.",
-                           title="Platform is not linux/arm64")
+            self.r.warning(
+                f"Building for {plan.platform}, but AgentCore runs linux/arm64 images only.",
+                title="Platform is not linux/arm64",
+            )
 
     def _image(self, plan: ImagePlan, immutable: bool) -> ImageResult:
         image = (self.c.image or self._realize)(plan, immutable, self.r.info)
         self.out.image_uri, self.out.image_digest, self.out.built = image.uri, image.digest, image.built
-        self.r.info(f"image {image.uri}" + (f" (pushed tags: {', '.join(image.pushed_tags)})"
-                                            if image.pushed_tags else ""))
+        self.r.info(
+            f"image {image.uri}"
+            + (f" (pushed tags: {', '.join(image.pushed_tags)})" if image.pushed_tags else "")
+        )
         return image
 
     def _realize(self, plan: ImagePlan, immutable: bool, log: Callable[[str], None]) -> ImageResult:
@@ -197,13 +221,20 @@ class Publisher:
         with self.r.group(f"Wait for version {version} READY"):
             wait_version_ready(self.c.control, runtime_id, version, poller, self.r.info)
         with self.r.group("Smoke test"):
-            result = smoke_test(self.c.data, self.out.runtime_arn, self.s.payload(), qualifier=None,
-                                expected=self.s.expected_statuses, pattern=self.s.smoke_expect, sleep=self.c.sleep)
+            result = smoke_test(
+                self.c.data,
+                self.out.runtime_arn,
+                self.s.payload(),
+                qualifier=None,
+                expected=self.s.expected_statuses,
+                pattern=self.s.smoke_expect,
+                sleep=self.c.sleep,
+            )
             self.out.smoke = result
             self.r.info(f"smoke test {result.summary()}; body: {result.body_excerpt}")
             if not result.passed:
-                raise OperationFailed(f"Smoke test of version {version} failed: {result.reason}.",
-                                      title="Smoke test failed")
+                msg = f"Smoke test of version {version} failed: {result.reason}."
+                raise OperationFailed(msg, title="Smoke test failed")
         if self.s.promote_endpoint:
             with self.r.group(f"Promote endpoint {self.s.promote_endpoint}"):
                 self._promote(runtime_id, version, poller)
@@ -239,8 +270,11 @@ class Publisher:
         self.r.error(cause.message, title=cause.title)
         if self.s.no_rollback or self.s.promote_endpoint or not self.out.runtime_version:
             if self.s.promote_endpoint and self.out.runtime_version:
-                self.r.warning(f"Endpoint {self.s.promote_endpoint} was left where it was; DEFAULT serves "
-                               f"version {self.out.runtime_version}.", title="Not promoted")
+                self.r.warning(
+                    f"Endpoint {self.s.promote_endpoint} was left where it was; DEFAULT serves "
+                    f"version {self.out.runtime_version}.",
+                    title="Not promoted",
+                )
             raise cause
         target = self.out.previous_version
         try:
@@ -251,8 +285,12 @@ class Publisher:
                 wait_version_ready(self.c.control, runtime_id, version, poller, self.r.info)
         except AbcaError as exc:
             msg = f"{cause.message} The rollback to version {target} failed too: {exc.message}"
-            raise OperationFailed(msg, hint="Inspect with `abca-deploy runtime status` and roll back by hand "
-                                            "with `abca-deploy runtime rollback`.", title="Rollback failed") from exc
+            raise OperationFailed(
+                msg,
+                hint="Inspect with `abca-deploy runtime status` and roll back by hand "
+                "with `abca-deploy runtime rollback`.",
+                title="Rollback failed",
+            ) from exc
         self.out.status, self.out.rolled_back_to = "rolled-back", target
         self.out.runtime_version = version
         msg = f"Rolled back to v{target} (as version {version}): {cause.message}"

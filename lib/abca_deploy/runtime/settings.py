@@ -21,17 +21,30 @@ ENDPOINT_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$")
 class TargetSettings(CommandSettings):
     """Which runtime: by id, by ARN, or by a CloudFormation stack output."""
 
-    runtime_id: str | None = Field(None, description="AgentCore runtime id, e.g. myagent-AbCdEfGhIj.",
-                                   json_schema_extra={"form": "<name>-<10 letters or digits>"})
-    runtime_arn: str | None = Field(None, description="AgentCore runtime ARN.", json_schema_extra={
-        "form": "arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>"})
-    stack_name: str | None = Field(None, description="CloudFormation stack whose output names the runtime ARN.")
+    runtime_id: str | None = Field(
+        None,
+        description="AgentCore runtime id, e.g. myagent-AbCdEfGhIj.",
+        json_schema_extra={"form": "<name>-<10 letters or digits>"},
+    )
+    runtime_arn: str | None = Field(
+        None,
+        description="AgentCore runtime ARN.",
+        json_schema_extra={"form": "arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>"},
+    )
+    stack_name: str | None = Field(
+        None, description="CloudFormation stack whose output names the runtime ARN."
+    )
     runtime_output: str = Field("RuntimeArn", description="The stack output holding the runtime ARN.")
-    region: str | None = Field(None, description="AWS region (default: AWS_REGION).",
-                               json_schema_extra={"form": "an AWS region such as us-east-1"})
+    region: str | None = Field(
+        None,
+        description="AWS region (default: AWS_REGION).",
+        json_schema_extra={"form": "an AWS region such as us-east-1"},
+    )
     promote_endpoint: str | None = Field(
-        None, description="Blue/green: the named endpoint to move only after the smoke test passes.",
-        json_schema_extra={"form": "a letter then up to 47 letters, digits or _"})
+        None,
+        description="Blue/green: the named endpoint to move only after the smoke test passes.",
+        json_schema_extra={"form": "a letter then up to 47 letters, digits or _"},
+    )
 
     @field_validator("runtime_id")
     @classmethod
@@ -69,8 +82,9 @@ class TargetSettings(CommandSettings):
     def _one_target(self) -> TargetSettings:
         given = [f for f in ("runtime_id", "runtime_arn", "stack_name") if getattr(self, f)]
         if len(given) != 1:
-            msg = ("name the runtime with exactly one of --runtime-id, --runtime-arn or --stack-name"
-                   + (f" (got {', '.join('--' + g.replace('_', '-') for g in given)})" if given else ""))
+            msg = "name the runtime with exactly one of --runtime-id, --runtime-arn or --stack-name" + (
+                f" (got {', '.join('--' + g.replace('_', '-') for g in given)})" if given else ""
+            )
             raise ValueError(msg)
         return self
 
@@ -79,34 +93,68 @@ class PublishSettings(TargetSettings):
     """``abca-deploy runtime publish``."""
 
     ecr_repository: str | None = Field(
-        None, description="ECR repository name or URI to push to (default: the repository of the current image).")
+        None,
+        description="ECR repository name or URI to push to (default: the repository of the current image).",
+    )
     context: str = Field(".", description="Docker build context.")
     dockerfile: str = Field("agent/Dockerfile", description="Dockerfile path relative to the context.")
-    platform: str = Field("linux/arm64", description="Image platform (AgentCore runs linux/arm64).",
-                          json_schema_extra={"form": "os/arch such as linux/arm64"})
-    build_arg: Lines = Field(default_factory=list, description="Build argument KEY=VALUE.",
-                             json_schema_extra={"metavar": "KEY=VALUE"})
+    platform: str = Field(
+        "linux/arm64",
+        description="Image platform (AgentCore runs linux/arm64).",
+        json_schema_extra={"form": "os/arch such as linux/arm64"},
+    )
+    build_arg: Lines = Field(
+        default_factory=list,
+        description="Build argument KEY=VALUE.",
+        json_schema_extra={"metavar": "KEY=VALUE"},
+    )
     default_build_arg: Lines = Field(
-        default_factory=list, description="Build argument used unless --build-arg sets the same key (the sandbox "
-        "sets BASE_IMAGE this way).", json_schema_extra={"metavar": "KEY=VALUE"})
-    tag: str | None = Field(None, description="Extra image tag (default: the git commit SHA when known).",
-                            json_schema_extra={"form": "1-128 of [A-Za-z0-9_.-], not starting with . or -"})
-    image: str | None = Field(None, description="Deploy an existing ECR image by tag or digest; no build.",
-                              json_schema_extra={"form": "<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> "
-                                                         "or …@sha256:<digest>"})
-    wait_timeout: int = Field(900, gt=0, le=21600, description="Seconds to wait for READY.",
-                              json_schema_extra={"form": "seconds, 1-21600"})
-    smoke_payload: str = Field('{"input":{}}', description="JSON payload of the smoke test.",
-                               json_schema_extra={"form": "a JSON document"})
-    smoke_expect_status: str = Field("200,400", description="Accepted smoke-test status codes, comma separated.",
-                                     json_schema_extra={"form": "HTTP status codes such as 200,400"})
+        default_factory=list,
+        description="Build argument used unless --build-arg sets the same key (the sandbox "
+        "sets BASE_IMAGE this way).",
+        json_schema_extra={"metavar": "KEY=VALUE"},
+    )
+    tag: str | None = Field(
+        None,
+        description="Extra image tag (default: the git commit SHA when known).",
+        json_schema_extra={"form": "1-128 of [A-Za-z0-9_.-], not starting with . or -"},
+    )
+    image: str | None = Field(
+        None,
+        description="Deploy an existing ECR image by tag or digest; no build.",
+        json_schema_extra={
+            "form": "<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or …@sha256:<digest>"
+        },
+    )
+    wait_timeout: int = Field(
+        900,
+        gt=0,
+        le=21600,
+        description="Seconds to wait for READY.",
+        json_schema_extra={"form": "seconds, 1-21600"},
+    )
+    smoke_payload: str = Field(
+        '{"input":{}}',
+        description="JSON payload of the smoke test.",
+        json_schema_extra={"form": "a JSON document"},
+    )
+    smoke_expect_status: str = Field(
+        "200,400",
+        description="Accepted smoke-test status codes, comma separated.",
+        json_schema_extra={"form": "HTTP status codes such as 200,400"},
+    )
     smoke_expect: str | None = Field(None, description="Regular expression the smoke-test body must match.")
     no_rollback: bool = Field(False, description="Leave a failed version in place (no automatic rollback).")
-    image_parameter: str | None = Field(None, description="SSM parameter that records the deployed image URI.",
-                                        json_schema_extra={"form": "an SSM parameter name such as /abca/runtime-image"})
+    image_parameter: str | None = Field(
+        None,
+        description="SSM parameter that records the deployed image URI.",
+        json_schema_extra={"form": "an SSM parameter name such as /abca/runtime-image"},
+    )
     ecr_registry_endpoint: str | None = Field(
-        None, description="Push images for ECR hosts to this registry instead (the sandbox's local registry).",
-        json_schema_extra={"form": "host:port"})
+        None,
+        description="Push images for ECR hosts to this registry instead (the sandbox's local registry).",
+        json_schema_extra={"form": "host:port"},
+    )
     dry_run: bool = Field(False, description="Print the plan; build, push and change nothing.")
 
     @field_validator("image")
@@ -192,10 +240,18 @@ class StatusSettings(TargetSettings):
 class RollbackSettings(TargetSettings):
     """``abca-deploy runtime rollback``."""
 
-    to_version: str | None = Field(None, description="The version to go back to (default: the previous READY one).",
-                                   json_schema_extra={"form": "a version number such as 3"})
-    wait_timeout: int = Field(900, gt=0, le=21600, description="Seconds to wait for READY.",
-                              json_schema_extra={"form": "seconds, 1-21600"})
+    to_version: str | None = Field(
+        None,
+        description="The version to go back to (default: the previous READY one).",
+        json_schema_extra={"form": "a version number such as 3"},
+    )
+    wait_timeout: int = Field(
+        900,
+        gt=0,
+        le=21600,
+        description="Seconds to wait for READY.",
+        json_schema_extra={"form": "seconds, 1-21600"},
+    )
     dry_run: bool = Field(False, description="Print what would be sent; change nothing.")
 
     @field_validator("to_version")

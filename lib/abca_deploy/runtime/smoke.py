@@ -50,9 +50,17 @@ def judge(result: Invocation, expected: frozenset[int], pattern: str | None) -> 
     return ""
 
 
-def smoke_test(data: AgentCoreData, runtime_arn: str, payload: object, *, qualifier: str | None,
-               expected: frozenset[int], pattern: str | None, attempts: int = 4,
-               sleep: Callable[[float], None] = time.sleep) -> SmokeResult:
+def smoke_test(
+    data: AgentCoreData,
+    runtime_arn: str,
+    payload: object,
+    *,
+    qualifier: str | None,
+    expected: frozenset[int],
+    pattern: str | None,
+    attempts: int = 4,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SmokeResult:
     """Invoke once per attempt; retry only transient answers (throttling, 5xx, no answer)."""
     body = json.dumps(payload).encode()
     sid = session_id()
@@ -64,7 +72,7 @@ def smoke_test(data: AgentCoreData, runtime_arn: str, payload: object, *, qualif
             return SmokeResult(True, result.status, _excerpt(result.body), "", attempt)
         if result.status not in TRANSIENT or result.status in expected or attempt == attempts:
             return SmokeResult(False, result.status, _excerpt(result.body), reason, attempt)
-        sleep(min(2.0 ** attempt, 10.0))
+        sleep(min(2.0**attempt, 10.0))
     assert result is not None
     return SmokeResult(False, result.status, _excerpt(result.body), "no answer", attempts)
 

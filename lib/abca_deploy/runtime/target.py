@@ -30,8 +30,9 @@ def resolve(settings: TargetSettings) -> Target:
     from abca_deploy.aws.session import client
 
     assert settings.stack_name is not None
-    arn = CloudFormation(client("cloudformation", settings.region)).output(settings.stack_name,
-                                                                           settings.runtime_output)
+    arn = CloudFormation(client("cloudformation", settings.region)).output(
+        settings.stack_name, settings.runtime_output
+    )
     where = f"stack {settings.stack_name} output {settings.runtime_output}"
     return Target(_id_from_arn(arn, where), where)
 
@@ -40,6 +41,9 @@ def _id_from_arn(arn: str, where: str) -> str:
     match = RUNTIME_ARN.match(arn)
     if match is None:
         msg = f"{where}: {arn!r} is not an AgentCore runtime ARN."
-        raise UserError(msg, hint="Expected arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>.",
-                        title="Invalid runtime ARN")
+        raise UserError(
+            msg,
+            hint="Expected arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>.",
+            title="Invalid runtime ARN",
+        )
     return match["id"]

@@ -22,8 +22,9 @@ class VersionFailed(OperationFailed):
     """The version reached a *_FAILED status; ``reason`` is AgentCore's failureReason."""
 
     def __init__(self, version: str, status: str, reason: str) -> None:
-        super().__init__(f"Version {version} is {status}: {reason or 'no failureReason given'}",
-                         title=f"Runtime {status}")
+        super().__init__(
+            f"Version {version} is {status}: {reason or 'no failureReason given'}", title=f"Runtime {status}"
+        )
         self.version, self.status, self.reason = version, status, reason
 
 
@@ -40,7 +41,7 @@ class Poller:
     cap: float = 10.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    jitter: Callable[[float], float] = field(default=lambda d: d * random.uniform(0.8, 1.0))  # noqa: S311
+    jitter: Callable[[float], float] = field(default=lambda d: d * random.uniform(0.8, 1.0))
     deadline: float = 0.0
 
     def __post_init__(self) -> None:
@@ -62,8 +63,9 @@ class Poller:
             delay = min(delay * 2, self.cap)
 
 
-def wait_version_ready(control: AgentCoreControl, runtime_id: str, version: str, poller: Poller,
-                       log: Callable[[str], None]) -> dict[str, Any]:
+def wait_version_ready(
+    control: AgentCoreControl, runtime_id: str, version: str, poller: Poller, log: Callable[[str], None]
+) -> dict[str, Any]:
     """Poll GetAgentRuntime until ``version`` is READY; raise VersionFailed / WaitTimedOut otherwise."""
     last = ""
     for _ in poller.delays():
@@ -78,15 +80,20 @@ def wait_version_ready(control: AgentCoreControl, runtime_id: str, version: str,
             raise VersionFailed(version, status, str(current.get("failureReason", "")))
         if seen_version != version and status not in IN_PROGRESS and _newer(seen_version, version):
             msg = f"Another update replaced version {version} with {seen_version} while waiting."
-            raise OperationFailed(msg, hint="Serialize deploys with a concurrency group per runtime.",
-                                  title="Concurrent update")
+            raise OperationFailed(
+                msg, hint="Serialize deploys with a concurrency group per runtime.", title="Concurrent update"
+            )
     msg = f"Version {version} was not READY after {poller.timeout:.0f}s (last seen: {last or 'nothing'})."
-    raise WaitTimedOut(msg, hint="Raise --wait-timeout, or check the runtime with `abca-deploy runtime status`.",
-                       title="Timed out waiting for READY")
+    raise WaitTimedOut(
+        msg,
+        hint="Raise --wait-timeout, or check the runtime with `abca-deploy runtime status`.",
+        title="Timed out waiting for READY",
+    )
 
 
-def wait_idle(control: AgentCoreControl, runtime_id: str, poller: Poller,
-              log: Callable[[str], None]) -> dict[str, Any]:
+def wait_idle(
+    control: AgentCoreControl, runtime_id: str, poller: Poller, log: Callable[[str], None]
+) -> dict[str, Any]:
     """Wait while another update is in flight (CREATING/UPDATING); returns the settled runtime."""
     announced = False
     for _ in poller.delays():
@@ -94,16 +101,27 @@ def wait_idle(control: AgentCoreControl, runtime_id: str, poller: Poller,
         if current.get("status") not in IN_PROGRESS:
             return current
         if not announced:
-            log(f"runtime {runtime_id} is {current.get('status')} (version {current.get('agentRuntimeVersion')}); "
-                "waiting for that update to finish")
+            log(
+                f"runtime {runtime_id} is {current.get('status')} "
+                f"(version {current.get('agentRuntimeVersion')}); waiting for that update to finish"
+            )
             announced = True
     msg = f"Runtime {runtime_id} stayed CREATING/UPDATING for {poller.timeout:.0f}s."
-    raise WaitTimedOut(msg, hint="Another deploy is still running; raise --wait-timeout or retry later.",
-                       title="Timed out waiting for another update")
+    raise WaitTimedOut(
+        msg,
+        hint="Another deploy is still running; raise --wait-timeout or retry later.",
+        title="Timed out waiting for another update",
+    )
 
 
-def wait_endpoint_live(control: AgentCoreControl, runtime_id: str, name: str, version: str, poller: Poller,
-                       log: Callable[[str], None]) -> dict[str, Any]:
+def wait_endpoint_live(
+    control: AgentCoreControl,
+    runtime_id: str,
+    name: str,
+    version: str,
+    poller: Poller,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
     """Poll the endpoint until READY with liveVersion == version."""
     for _ in poller.delays():
         endpoint = control.get_endpoint(runtime_id, name) or {}
