@@ -42,4 +42,4 @@ def refuse_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Endpoint, "_send", guarded)
 
 
-pytest_plugins = ["tests.support.moto_server"]
+pytest_plugins = ["tests.support.moto_server", "tests.support.fake_github", "tests.support.repo_stack"]

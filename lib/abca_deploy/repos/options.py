@@ -1,0 +1,249 @@
+"""Settings of the ``repo`` commands: the only place their flags, environment and action inputs are parsed.
+
+Field flags are named as ABCA's CLI names them (``--model``, ``--skill``, ``--token-secret-arn``);
+``FLAG_FIELDS`` maps each to the table attribute it writes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal  # noqa: TC003 - pydantic resolves annotations at runtime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from abca_deploy.repos import validate as v
+from abca_deploy.repos.schema import BY_NAME, Value
+from abca_deploy.settings import CommaList, CommandSettings, Lines
+
+FLAG_FIELDS = {
+    "compute_type": "compute_type", "runtime_arn": "runtime_arn", "model": "model_id",
+    "max_turns": "max_turns", "max_budget_usd": "max_budget_usd", "poll_interval_ms": "poll_interval_ms",
+    "approval_gate_cap": "approval_gate_cap", "build_command": "build_command",
+    "lint_command": "lint_command", "system_prompt_overrides": "system_prompt_overrides",
+    "egress_allowlist": "egress_allowlist", "cedar_policy_file": "cedar_policies",
+    "mcp_server": "mcp_servers",
+    "cedar_policy_module": "cedar_policy_modules", "skill": "skills",
+    "token_secret_arn": "github_token_secret_arn",
+}
+"""Settings field -> the table attribute it sets."""
+ROLES = Literal["read", "triage", "write", "maintain", "admin"]
+
+
+def _form(attribute: str, metavar: str = "VALUE") -> Any:
+    return {"form": v.FORMS[attribute], "metavar": metavar}
+
+
+class TableSettings(CommandSettings):
+    """Where the repo table is: its name, or the stack whose ``RepoTableName`` output names it."""
+
+    stack_name: str = Field("backgroundagent-dev",
+                            description="Stack whose RepoTableName output names the table.")
+    repo_table: str | None = Field(None, description="The repo table's name (skips the stack lookup).")
+    region: str | None = Field(None, description="AWS region (default: AWS_REGION).")
+
+
+class ShowSettings(TableSettings):
+    """``repo show``."""
+
+    repo: str = Field(description="The repository, OWNER/REPO.",
+                      json_schema_extra=_form("repo", "OWNER/REPO"))
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        return v.repo_name(value)
+
+
+class ListSettings(TableSettings):
+    """``repo list``."""
+
+    status: Literal["active", "removed"] | None = Field(None, description="Only rows with this status.")
+
+
+class WriteSettings(TableSettings):
+    """Every command that writes: dry run and guardrails."""
+
+    dry_run: bool = Field(False, description="Print the plan; write nothing.")
+    allowed_owners: CommaList = Field([], description="Owners that may be onboarded (empty: any).",
+                                      json_schema_extra={"metavar": "OWNER"})
+    max_repos: int | None = Field(None, ge=1, description="Refuse to exceed this many active repositories.",
+                                  json_schema_extra={"form": "an integer of at least 1", "metavar": "N"})
+    required_permission: ROLES = Field(
+        "admin", description="In Actions, the role the triggering actor needs on the platform repository.")
+    platform_token_env: str = Field(
+        "GITHUB_TOKEN", description="Environment variable with a token that can read the platform repository "
+                                    "(for the actor check in Actions).")
+    github_api_url: str | None = Field(None, description="GitHub REST API root (default: GITHUB_API_URL or "
+                                       "https://api.github.com; GitHub Enterprise: https://HOST/api/v3).",
+                                       json_schema_extra={"form": "an http(s) URL"})
+    allowed_models: CommaList = Field(list(v.DEFAULT_MODELS), description="Bare model ids the stack grants.",
+                                      json_schema_extra={"metavar": "MODEL"})
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            msg = "is not an http(s) URL"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("allowed_models")
+    @classmethod
+    def _models(cls, value: list[str]) -> list[str]:
+        return [v.bare_model(model) for model in value]
+
+
+class OffboardSettings(WriteSettings):
+    """``repo offboard``."""
+
+    repo: str = Field(description="The repository, OWNER/REPO.",
+                      json_schema_extra=_form("repo", "OWNER/REPO"))
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        return v.repo_name(value)
+
+
+class SyncSettings(WriteSettings):
+    """``repo sync``."""
+
+    file: Path = Field(description="The repos.yaml file.", json_schema_extra={"metavar": "FILE"})
+    prune: bool = Field(False, description="Offboard active repositories the file does not list.")
+
+
+class FieldSettings(WriteSettings):
+    """``repo onboard`` and ``repo update``: the repository and the fields to set."""
+
+    repo: str = Field(description="The repository, OWNER/REPO.",
+                      json_schema_extra=_form("repo", "OWNER/REPO"))
+    compute_type: str | None = Field(None, description="Compute: agentcore, ecs or lambda-microvm.",
+                                     json_schema_extra=_form("compute_type", "TYPE"))
+    runtime_arn: str | None = Field(None, description="Per-repo AgentCore runtime ARN.",
+                                    json_schema_extra=_form("runtime_arn", "ARN"))
+    model: str | None = Field(None, description="Inference-profile id, e.g. us.anthropic.claude-opus-4-8.",
+                              json_schema_extra=_form("model_id", "MODEL"))
+    max_turns: int | None = Field(None, description="Agent turn limit, 1-500.",
+                                  json_schema_extra=_form("max_turns", "N"))
+    max_budget_usd: Decimal | None = Field(None, description="Per-task budget in USD, 0.01-100.",
+                                           json_schema_extra=_form("max_budget_usd", "USD"))
+    poll_interval_ms: int | None = Field(None, description="Orchestrator poll interval, 5000-300000 ms.",
+                                         json_schema_extra=_form("poll_interval_ms", "MS"))
+    approval_gate_cap: int | None = Field(None, description="Approval gate cap, 1-500.",
+                                          json_schema_extra=_form("approval_gate_cap", "N"))
+    build_command: str | None = Field(None, description="Build command the agent runs.",
+                                      json_schema_extra=_form("build_command", "COMMAND"))
+    lint_command: str | None = Field(None, description="Lint command the agent runs.",
+                                     json_schema_extra=_form("lint_command", "COMMAND"))
+    system_prompt_overrides: str | None = Field(None, description="Extra system prompt text.",
+                                                json_schema_extra=_form("system_prompt_overrides", "TEXT"))
+    egress_allowlist: CommaList = Field([], description="Egress domains (take effect at the next deploy).",
+                                        json_schema_extra=_form("egress_allowlist", "DOMAIN"))
+    cedar_policy_file: Lines = Field([], description="A file of Cedar policies.",
+                                     json_schema_extra=_form("cedar_policies", "FILE"))
+    mcp_server: Lines = Field([], description="An MCP server registry ref.",
+                              json_schema_extra=_form("mcp_servers", "REF"))
+    cedar_policy_module: Lines = Field([], description="A Cedar policy module registry ref.",
+                                      json_schema_extra=_form("cedar_policy_modules", "REF"))
+    skill: Lines = Field([], description="A skill registry ref.", json_schema_extra=_form("skills", "REF"))
+    token_secret_arn: str | None = Field(None, description="A secret that holds the repo's GitHub token.",
+                                         json_schema_extra=_form("github_token_secret_arn", "ARN"))
+    github_token_env: str | None = Field(
+        None, description="Environment variable holding the repo's GitHub token (stored in Secrets Manager; "
+                          "a token is never passed as a flag).",
+        json_schema_extra={"form": "an environment variable name", "metavar": "VAR"})
+
+    @field_validator("repo")
+    @classmethod
+    def _repo(cls, value: str) -> str:
+        return v.repo_name(value)
+
+    @field_validator("compute_type", "runtime_arn", "max_turns", "max_budget_usd", "poll_interval_ms",
+                     "approval_gate_cap", "build_command", "lint_command", "system_prompt_overrides",
+                     "token_secret_arn", mode="before")
+    @classmethod
+    def _scalar(cls, value: Any, info: ValidationInfo) -> Any:
+        return None if value is None else v.check_field(FLAG_FIELDS[str(info.field_name)], value)
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str | None, info: ValidationInfo) -> str | None:
+        allowed = info.data.get("allowed_models", v.DEFAULT_MODELS)
+        return None if value is None else v.model_id(value, allowed)
+
+    @field_validator("egress_allowlist", "mcp_server", "cedar_policy_module", "skill")
+    @classmethod
+    def _lists(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        return list(v.check_field(FLAG_FIELDS[str(info.field_name)], value)) if value else value  # type: ignore[arg-type]
+
+    @field_validator("cedar_policy_file")
+    @classmethod
+    def _cedar(cls, value: list[str]) -> list[str]:
+        if value:
+            v.cedar(read_policies(value), names=value)
+        return value
+
+    @field_validator("github_token_env")
+    @classmethod
+    def _token_env(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not value.replace("_", "").isalnum() or value[0].isdigit():
+            msg = "is not an environment variable name"
+            raise ValueError(msg)
+        if info.data.get("token_secret_arn"):
+            msg = "cannot be combined with --token-secret-arn (choose one)"
+            raise ValueError(msg)
+        return value
+
+
+class OnboardSettings(FieldSettings):
+    """``repo onboard``."""
+
+
+class UpdateSettings(FieldSettings):
+    """``repo update``."""
+
+    unset: CommaList = Field([], description="Attributes to remove from the row, e.g. build_command.",
+                             json_schema_extra={"form": "attribute names: " + ", ".join(BY_NAME),
+                                                "metavar": "ATTR"})
+
+    @field_validator("unset")
+    @classmethod
+    def _unset(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        names = [name.replace("-", "_") for name in value]
+        for name in names:
+            if name not in BY_NAME:
+                msg = f"{name!r} is not an attribute that can be removed"
+                raise ValueError(msg)
+            flag = next(f for f, a in FLAG_FIELDS.items() if a == name)
+            if info.data.get(flag):
+                msg = f"{name!r} is both set (--{flag.replace('_', '-')}) and unset"
+                raise ValueError(msg)
+        return names
+
+
+def read_policies(paths: list[str]) -> list[str]:
+    """The text of each Cedar policy file."""
+    texts = []
+    for path in paths:
+        try:
+            texts.append(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            msg = f"cannot read {path} ({exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'})"
+            raise ValueError(msg) from None
+    return texts
+
+
+def wanted_fields(settings: FieldSettings) -> dict[str, Value]:
+    """The attributes the flags set (validated already), keyed by table attribute."""
+    wanted: dict[str, Value] = {}
+    for flag, attribute in FLAG_FIELDS.items():
+        value = getattr(settings, flag)
+        if value is None or value == []:
+            continue
+        if flag == "cedar_policy_file":
+            value = read_policies(value)
+        wanted[attribute] = tuple(value) if isinstance(value, list) else value
+    return wanted

@@ -1,0 +1,109 @@
+"""The platform a command works on: the repo table, and the stack outputs saying what the platform grants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from abca_deploy.errors import UserError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from abca_deploy.repos.options import TableSettings
+    from abca_deploy.repos.plan import Change
+    from abca_deploy.repos.table import RepoTable
+
+
+@dataclass(frozen=True)
+class Platform:
+    """The table, and the stack's outputs (empty when the table was named with --repo-table)."""
+
+    table: RepoTable
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    stack: str | None = None
+
+
+def now() -> datetime:
+    """The current time, UTC."""
+    return datetime.now(UTC)
+
+
+def aws_client(service: str, settings: TableSettings) -> Any:
+    """A boto3 client for ``service`` in the settings' region."""
+    from abca_deploy.aws.session import client
+
+    return client(service, settings.region)
+
+
+def resolve(settings: TableSettings) -> Platform:
+    """The table from --repo-table, or from the RepoTableName output of --stack-name."""
+    from abca_deploy.repos.table import RepoTable
+
+    if settings.repo_table:
+        return Platform(RepoTable(aws_client("dynamodb", settings), settings.repo_table))
+    from abca_deploy.aws.cloudformation import CloudFormation
+
+    outputs = CloudFormation(aws_client("cloudformation", settings)).outputs(settings.stack_name)
+    name = outputs.get("RepoTableName")
+    if not name:
+        msg = (f"Stack {settings.stack_name!r} has no RepoTableName output, so it is not an ABCA stack "
+               f"(outputs: {', '.join(sorted(outputs)) or 'none'}).")
+        raise UserError(msg, hint="Name the ABCA stack with --stack-name, or the table with --repo-table.",
+                        title="Not an ABCA stack")
+    return Platform(RepoTable(aws_client("dynamodb", settings), name), outputs, settings.stack_name)
+
+
+def check_compute(platform: Platform, compute_type: object, repo: str | None = None) -> None:
+    """Refuse a compute type the stack did not provision (its ComputeSubstrate output), as ABCA's CLI does."""
+    provisioned = [c.strip() for c in platform.outputs.get("ComputeSubstrate", "").split(",") if c.strip()]
+    if not provisioned or compute_type in (None, "agentcore") or compute_type in provisioned:
+        return
+    where = f"{repo}: compute_type" if repo else "--compute-type"
+    msg = (f"{where}: stack {platform.stack} was deployed without the {compute_type} substrate "
+           f"(ComputeSubstrate={','.join(provisioned)}).")
+    raise UserError(msg, hint="Redeploy the stack with that compute type first, or use agentcore.",
+                    title="Invalid input")
+
+
+RUNTIME_NOTE = (
+    "a per-repo runtime_arn is stored. ABCA's orchestrator may invoke it only when the stack grants "
+    "bedrock-agentcore:InvokeAgentRuntime on it (TaskOrchestrator additionalRuntimeArns, not wired by "
+    "default): update the CDK stack and redeploy, or tasks fail with AccessDenied.")
+SECRET_NOTE = (
+    "a per-repo github_token_secret_arn is stored. ABCA's orchestrator may read it only when the stack "
+    "grants secretsmanager:GetSecretValue on it (TaskOrchestrator additionalSecretArns, not wired by "
+    "default): update the CDK stack and redeploy, or context hydration fails.")
+EGRESS_NOTE = (
+    "egress_allowlist changed. The DNS firewall is built when the infrastructure is synthesized, so "
+    "this takes effect only at the next infrastructure deploy.")
+
+
+def notes(change: Change, outputs: Mapping[str, str]) -> list[str]:
+    """The warnings ABCA's CLI gives for what this change stores."""
+    row = change.target
+    if row is None or not row.active:
+        return []
+    found = []
+    runtime, secret = row.fields.get("runtime_arn"), row.fields.get("github_token_secret_arn")
+    if runtime and runtime != outputs.get("RuntimeArn"):
+        found.append(RUNTIME_NOTE)
+    if secret and secret != outputs.get("GitHubTokenSecretArn"):
+        found.append(SECRET_NOTE)
+    if change.change("egress_allowlist") is not None:
+        found.append(EGRESS_NOTE)
+    return found
+
+
+def grouped_notes(changes: Sequence[Change], outputs: Mapping[str, str]) -> list[str]:
+    """One warning per kind for many repositories, naming up to five of them."""
+    by_note: dict[str, list[str]] = {}
+    for change in changes:
+        for note in notes(change, outputs) if change.changed else []:
+            by_note.setdefault(note, []).append(change.repo)
+    out = []
+    for note, repos in by_note.items():
+        names = ", ".join(repos[:5]) + (f" and {len(repos) - 5} more" if len(repos) > 5 else "")
+        out.append(f"{names}: {note}")
+    return out
