@@ -6,16 +6,24 @@ so nothing here knows about the sandbox.
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 from abca_deploy import __version__
 
+_SESSIONS: dict[tuple[str | None, tuple[tuple[str, str], ...]], Any] = {}
+_LOCK = threading.Lock()  # boto3 sessions are not thread-safe; the clients they make are
+
 
 def _session(region: str | None) -> Any:
+    """One boto3 session per region and AWS environment (sessions load service models once: reuse them)."""
     import boto3
 
-    # A fresh session per client: credentials and endpoint variables are read now, not at import time.
-    return boto3.session.Session(region_name=region or None)
+    key = (region or None, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))))
+    if key not in _SESSIONS:
+        _SESSIONS[key] = boto3.session.Session(region_name=region or None)
+    return _SESSIONS[key]
 
 
 def client(service: str, region: str | None = None, *, read_timeout: int = 60, max_attempts: int = 8) -> Any:
@@ -28,8 +36,10 @@ def client(service: str, region: str | None = None, *, read_timeout: int = 60, m
         read_timeout=read_timeout,
         connect_timeout=10,
     )
-    session = _session(region)
-    if session.region_name is None:
+    with _LOCK:
+        session = _session(region)
+        made = session.client(service, config=config) if session.region_name else None
+    if made is None:
         from abca_deploy.errors import UserError
 
         msg = "No AWS region is configured."
@@ -39,4 +49,4 @@ def client(service: str, region: str | None = None, *, read_timeout: int = 60, m
             "aws-actions/configure-aws-credentials).",
             title="No AWS region",
         )
-    return session.client(service, config=config)
+    return made
