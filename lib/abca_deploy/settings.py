@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from abca_deploy.errors import UserError
@@ -184,3 +184,26 @@ def settings_error(
 
 def _secret(field: str) -> bool:
     return any(word in field for word in ("token", "password", "secret_value"))
+
+
+def matching(pattern: str, message: str) -> AfterValidator:
+    """A validator: the value (when given) must match ``pattern`` in full, else ``message``."""
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if value is not None and not compiled.fullmatch(str(value)):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+Region = Annotated[str | None, matching(r"[a-z]{2}(-[a-z]+)+-[0-9]", "is not an AWS region")]
+"""An optional AWS region such as us-east-1."""
+
+SsmParameterName = Annotated[
+    str | None,
+    matching(r"/?[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*",
+             "is not an SSM parameter name (letters, digits, '_', '.', '-' and '/')"),
+]
+"""An optional SSM parameter name such as /abca/runtime-image."""

@@ -69,35 +69,25 @@ class AgentCoreControl:
 
     def list_versions(self, runtime_id: str) -> list[dict[str, Any]]:
         """ListAgentRuntimeVersions, all pages."""
-        versions: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"agentRuntimeId": runtime_id, "maxResults": 100}
-            if token:
-                kwargs["nextToken"] = token
-            self.calls += 1
-            with aws_call("bedrock-agentcore:ListAgentRuntimeVersions", runtime_id):
-                page = self._client.list_agent_runtime_versions(**kwargs)
-            versions += page.get("agentRuntimes", [])
-            token = page.get("nextToken")
-            if not token:
-                return versions
+        return self._all_pages("ListAgentRuntimeVersions", "agentRuntimes", runtime_id,
+                               self._client.list_agent_runtime_versions)
 
     def list_endpoints(self, runtime_id: str) -> list[dict[str, Any]]:
         """ListAgentRuntimeEndpoints, all pages."""
-        endpoints: list[dict[str, Any]] = []
-        token: str | None = None
+        return self._all_pages("ListAgentRuntimeEndpoints", "runtimeEndpoints", runtime_id,
+                               self._client.list_agent_runtime_endpoints)
+
+    def _all_pages(self, operation: str, key: str, runtime_id: str, method: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"agentRuntimeId": runtime_id, "maxResults": 100}
         while True:
-            kwargs: dict[str, Any] = {"agentRuntimeId": runtime_id, "maxResults": 100}
-            if token:
-                kwargs["nextToken"] = token
             self.calls += 1
-            with aws_call("bedrock-agentcore:ListAgentRuntimeEndpoints", runtime_id):
-                page = self._client.list_agent_runtime_endpoints(**kwargs)
-            endpoints += page.get("runtimeEndpoints", [])
-            token = page.get("nextToken")
-            if not token:
-                return endpoints
+            with aws_call(f"bedrock-agentcore:{operation}", runtime_id):
+                page = method(**kwargs)
+            items += page.get(key, [])
+            if not page.get("nextToken"):
+                return items
+            kwargs["nextToken"] = page["nextToken"]
 
     def get_endpoint(self, runtime_id: str, name: str) -> dict[str, Any] | None:
         """GetAgentRuntimeEndpoint, or None when it does not exist."""

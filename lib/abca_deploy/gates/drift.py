@@ -18,7 +18,7 @@ from abca_deploy.errors import DriftDetected, UserError
 from abca_deploy.gates.images import judge
 from abca_deploy.gates.template import Pseudo, TemplateImage, template_image
 from abca_deploy.report import markdown_table, text_table
-from abca_deploy.settings import Command, CommandSettings
+from abca_deploy.settings import Command, CommandSettings, Region, SsmParameterName
 
 if TYPE_CHECKING:
     from abca_deploy.aws.agentcore import AgentCoreControl
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 _STACK = re.compile(
     r"^(?:[A-Za-z][A-Za-z0-9-]{0,127}|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/.+)$")
-_PARAMETER = re.compile(r"^(?:/?[A-Za-z0-9_.-]+)(?:/[A-Za-z0-9_.-]+)*$")
 _RUNTIME_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):bedrock-agentcore:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"runtime/(?P<id>[A-Za-z0-9_-]+)$")
@@ -41,28 +40,20 @@ class DriftSettings(CommandSettings):
     stack_name: str = Field(
         description="The CloudFormation stack that defines the runtime (ABCA: backgroundagent-dev).",
         json_schema_extra={"form": "a stack name or ARN", "metavar": "NAME"})
-    image_parameter: str | None = Field(None, description=(
+    image_parameter: SsmParameterName = Field(None, description=(
         "SSM parameter that records the published image (publish --image-parameter); default: the parameter "
         "the template reads, if any."), json_schema_extra={"form": "an SSM parameter name, e.g. "
                                                                    "/abca/runtime-image", "metavar": "NAME"})
     runtime_output: str = Field("RuntimeArn", description="The stack output that holds the runtime ARN.",
                                 json_schema_extra={"metavar": "KEY"})
-    region: str | None = Field(None, description="AWS region (default: AWS_REGION or the AWS config).",
-                               json_schema_extra={"metavar": "REGION"})
+    region: Region = Field(None, description="AWS region (default: AWS_REGION or the AWS config).",
+                           json_schema_extra={"metavar": "REGION", "form": "an AWS region such as us-east-1"})
 
     @field_validator("stack_name")
     @classmethod
     def _stack(cls, value: str) -> str:
         if not _STACK.match(value):
             msg = "is not a CloudFormation stack name (letters, digits and '-', starting with a letter)"
-            raise ValueError(msg)
-        return value
-
-    @field_validator("image_parameter")
-    @classmethod
-    def _parameter(cls, value: str | None) -> str | None:
-        if value is not None and not _PARAMETER.match(value):
-            msg = "is not an SSM parameter name (letters, digits, '_', '.', '-' and '/')"
             raise ValueError(msg)
         return value
 
