@@ -5,16 +5,20 @@ It translates engine errors into the project's errors and makes no decisions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
+import os
 import re
 import stat
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed, UserError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
     from pathlib import Path
 
 DOCKER_HINT = (
@@ -68,6 +72,70 @@ def context_files(context: Path, dockerfile: str) -> list[str]:
     included = exclude_paths(str(context), dockerignore_patterns(context) or [], dockerfile=dockerfile)
     files = [p for p in included if not (context / p).is_dir() or (context / p).is_symlink()]
     return sorted(files)
+
+
+class _PipeWriter(io.RawIOBase):
+    """A pipe's write end that tarfile can use (it asks for tell(); the archive seeks to 0 at the end)."""
+
+    def __init__(self, fd: int) -> None:
+        self._out = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._out.write(data)
+        self._written += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._written
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._written
+
+    def close(self) -> None:
+        if not self.closed:
+            self._out.close()
+        super().close()
+
+
+@contextlib.contextmanager
+def streamed_context(context: Path, dockerfile: str) -> Iterator[Iterator[bytes]]:
+    """The build context as a tar stream, written by a thread while the engine reads it (no temporary file).
+
+    The archive is the docker SDK's own (same files, same .dockerignore rules, same headers); only the
+    temporary file the SDK would write first, and read back, is gone.
+    """
+    from docker.utils.build import create_archive, exclude_paths
+
+    files = sorted(exclude_paths(str(context), dockerignore_patterns(context) or [], dockerfile=dockerfile))
+    read_fd, write_fd = os.pipe()
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        writer = _PipeWriter(write_fd)
+        try:
+            create_archive(str(context), files=files, fileobj=writer)
+        except BrokenPipeError:
+            pass  # the engine stopped reading (the build failed early); its error is the one to report
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+        finally:
+            with contextlib.suppress(OSError):
+                writer.close()
+
+    thread = threading.Thread(target=write, name="build-context", daemon=True)
+    reader = os.fdopen(read_fd, "rb", buffering=0)
+    thread.start()
+    try:
+        yield iter(lambda: reader.read(1 << 20), b"")
+    finally:
+        reader.close()
+        thread.join(timeout=10)
+    if failure:
+        raise failure[0]
 
 
 def context_digest(context: Path, dockerfile: str, build_args: Mapping[str, str], platform: str) -> str:

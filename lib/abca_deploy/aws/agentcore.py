@@ -9,7 +9,7 @@ from abca_deploy.aws.errors import aws_call, error_code
 from abca_deploy.errors import UserError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 
 class Conflict(Exception):
@@ -134,11 +134,21 @@ class Invocation:
 class AgentCoreData:
     """``bedrock-agentcore``: InvokeAgentRuntime, keeping the body of error answers (e.g. an agent's 400)."""
 
-    def __init__(self, client: Any) -> None:
-        self._client = client
+    def __init__(self, client: Any | Callable[[], Any]) -> None:
+        self._client_or_factory = client
+        self._made: Any = None
         self._error_bodies: list[bytes] = []
         self.calls = 0
-        client.meta.events.register("after-call.bedrock-agentcore.InvokeAgentRuntime", self._keep_error_body)
+
+    @property
+    def _client(self) -> Any:
+        """The boto3 client, made on first use (a publish that changes nothing never invokes)."""
+        if self._made is None:
+            made = self._client_or_factory
+            self._made = made() if callable(made) else made
+            self._made.meta.events.register("after-call.bedrock-agentcore.InvokeAgentRuntime",
+                                            self._keep_error_body)
+        return self._made
 
     def _keep_error_body(self, http_response: Any = None, **_: Any) -> None:
         if http_response is not None and http_response.status_code >= 300:

@@ -44,7 +44,7 @@ def publish(settings: PublishSettings, reporter: Reporter) -> int:
     target = resolve(settings)
     clients = Clients(
         control=_control(settings.region),
-        data=AgentCoreData(client("bedrock-agentcore", settings.region, read_timeout=900)),
+        data=AgentCoreData(lambda: client("bedrock-agentcore", settings.region, read_timeout=900)),
     )
     publisher = Publisher(settings, reporter, clients)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,9 +78,30 @@ def git_sha(context: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
-def plan_image(settings: PublishSettings, repository: str) -> ImagePlan:
+def build_args(settings: PublishSettings) -> dict[str, str]:
+    """--default-build-arg overridden by --build-arg."""
+    from abca_deploy.docker_engine import parse_build_args
+
+    return {**parse_build_args(settings.default_build_arg), **parse_build_args(settings.build_arg)}
+
+
+def start_hashing(settings: PublishSettings) -> Future[str] | None:
+    """Hash the build context in a thread (hashlib releases the GIL) while the runtime is being resolved."""
+    from abca_deploy.docker_engine import context_digest
+
+    context = Path(settings.context)
+    if settings.image or not (context / settings.dockerfile).is_file():
+        return None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="context-hash")
+    args = build_args(settings)
+    future = pool.submit(context_digest, context, settings.dockerfile, args, settings.platform)
+    pool.shutdown(wait=False)
+    return future
+
+
+def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] | None = None) -> ImagePlan:
     """The image plan for ``repository`` (ECR form); checks the context and Dockerfile exist."""
-    from abca_deploy.docker_engine import context_digest, parse_build_args
+    from abca_deploy.docker_engine import context_digest
 
     push_repository = push_target(repository, settings.ecr_registry_endpoint)
     if settings.image:
@@ -98,9 +120,9 @@ def plan_image(settings: PublishSettings, repository: str) -> ImagePlan:
             hint="The path is relative to --context (ABCA: context '.', dockerfile 'agent/Dockerfile').",
             title="Invalid --dockerfile",
         )
-    args = parse_build_args(settings.default_build_arg)
-    args.update(parse_build_args(settings.build_arg))
-    digest = context_digest(context, settings.dockerfile, args, settings.platform)
+    args = build_args(settings)
+    digest = (hashing.result() if hashing
+              else context_digest(context, settings.dockerfile, args, settings.platform))
     extra = settings.tag or git_sha(context)
     return ImagePlan(
         repository=repository,

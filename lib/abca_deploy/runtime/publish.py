@@ -12,6 +12,7 @@ from abca_deploy.runtime.wait import Poller, wait_endpoint_live, wait_idle, wait
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from concurrent.futures import Future
 
     from abca_deploy.aws.agentcore import AgentCoreControl, AgentCoreData
     from abca_deploy.report import Reporter
@@ -106,12 +107,15 @@ class Publisher:
 
     def run(self, runtime_id: str) -> Outcome:
         """Publish; returns the outcome, raising AbcaError (with ``self.out`` filled) on failure."""
+        from abca_deploy.runtime.image import start_hashing
+
         poller = self.c.poller(self.s.wait_timeout)
+        hashing = start_hashing(self.s)
         with self.r.group("Resolve runtime"):
             current = wait_idle(self.c.control, runtime_id, poller, self.r.info)
             self._describe_current(runtime_id, current)
         with self.r.group("Plan"):
-            plan, immutable = self._plan(current)
+            plan, immutable = self._plan(current, hashing)
         if self.s.dry_run:
             self.out.status = "planned"
             return self.out
@@ -146,11 +150,11 @@ class Publisher:
             f"{current.get('status')}, image {self.out.previous_image}"
         )
 
-    def _plan(self, current: dict[str, Any]) -> tuple[ImagePlan, bool]:
+    def _plan(self, current: dict[str, Any], hashing: Future[str] | None) -> tuple[ImagePlan, bool]:
         from abca_deploy.runtime.image import plan_image
 
         repository, immutable = (self.c.repository or repository_for)(self.s, self.out.previous_image)
-        plan = plan_image(self.s, repository)
+        plan = plan_image(self.s, repository, hashing)
         request = cfg.with_image(cfg.carry_forward(current), f"{repository}@<digest of the pushed image>")
         self.out.plan = {
             "runtime_id": self.out.runtime_id,
