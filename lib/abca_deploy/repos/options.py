@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal  # noqa: TC003 - pydantic resolves annotations at runtime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from abca_deploy.repos import validate as v
 from abca_deploy.repos.schema import BY_NAME, Value
-from abca_deploy.settings import CommaList, CommandSettings, Lines
+from abca_deploy.settings import CommaList, CommandSettings, Lines, Region
 
 FLAG_FIELDS = {
     "compute_type": "compute_type", "runtime_arn": "runtime_arn", "model": "model_id",
@@ -28,6 +28,8 @@ FLAG_FIELDS = {
 }
 """Settings field -> the table attribute it sets."""
 ROLES = Literal["read", "triage", "write", "maintain", "admin"]
+RepoName = Annotated[str, AfterValidator(v.repo_name)]
+"""OWNER/REPO, validated like the Blueprint construct."""
 
 
 def _form(attribute: str, metavar: str = "VALUE") -> Any:
@@ -40,19 +42,15 @@ class TableSettings(CommandSettings):
     stack_name: str = Field("backgroundagent-dev",
                             description="Stack whose RepoTableName output names the table.")
     repo_table: str | None = Field(None, description="The repo table's name (skips the stack lookup).")
-    region: str | None = Field(None, description="AWS region (default: AWS_REGION).")
+    region: Region = Field(None, description="AWS region (default: AWS_REGION).",
+                           json_schema_extra={"form": "an AWS region such as us-east-1"})
 
 
 class ShowSettings(TableSettings):
     """``repo show``."""
 
-    repo: str = Field(description="The repository, OWNER/REPO.",
+    repo: RepoName = Field(description="The repository, OWNER/REPO.",
                       json_schema_extra=_form("repo", "OWNER/REPO"))
-
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        return v.repo_name(value)
 
 
 class ListSettings(TableSettings):
@@ -97,13 +95,8 @@ class WriteSettings(TableSettings):
 class OffboardSettings(WriteSettings):
     """``repo offboard``."""
 
-    repo: str = Field(description="The repository, OWNER/REPO.",
+    repo: RepoName = Field(description="The repository, OWNER/REPO.",
                       json_schema_extra=_form("repo", "OWNER/REPO"))
-
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        return v.repo_name(value)
 
 
 class SyncSettings(WriteSettings):
@@ -116,7 +109,7 @@ class SyncSettings(WriteSettings):
 class FieldSettings(WriteSettings):
     """``repo onboard`` and ``repo update``: the repository and the fields to set."""
 
-    repo: str = Field(description="The repository, OWNER/REPO.",
+    repo: RepoName = Field(description="The repository, OWNER/REPO.",
                       json_schema_extra=_form("repo", "OWNER/REPO"))
     compute_type: str | None = Field(None, description="Compute: agentcore, ecs or lambda-microvm.",
                                      json_schema_extra=_form("compute_type", "TYPE"))
@@ -153,11 +146,6 @@ class FieldSettings(WriteSettings):
         None, description="Environment variable holding the repo's GitHub token (stored in Secrets Manager; "
                           "a token is never passed as a flag).",
         json_schema_extra={"form": "an environment variable name", "metavar": "VAR"})
-
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        return v.repo_name(value)
 
     @field_validator("compute_type", "runtime_arn", "max_turns", "max_budget_usd", "poll_interval_ms",
                      "approval_gate_cap", "build_command", "lint_command", "system_prompt_overrides",
