@@ -354,10 +354,12 @@ def test_drift_is_3_after_a_publish_that_did_not_record_the_image_and_0_after_on
     assert drift() == 0
 
 
-def test_smoke_test_reads_an_event_stream_answer(sandbox: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+def test_smoke_test_reads_an_event_stream_answer(sandbox: Platform,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
     sandbox.write_message("streamed answer")
-    code, doc, err = sandbox.publish(capsys, "--smoke-payload", '{"input":{"task":"stream"}}',
-                                     "--smoke-expect-status", "200", "--smoke-expect", r'"message": "streamed answer"')
+    flags = ["--smoke-payload", '{"input":{"task":"stream"}}', "--smoke-expect-status", "200",
+             "--smoke-expect", r'"message": "streamed answer"']
+    code, doc, err = sandbox.publish(capsys, *flags)
     assert code == 0, err
     assert doc["smoke_result"] == "passed: HTTP 200"
     assert '"event": "end"' in err  # the SSE events were read, not just the first chunk
