@@ -154,14 +154,7 @@ class Reporter:
     # -- outputs, summary, result ------------------------------------------------------------------
     def set_output(self, name: str, value: object) -> None:
         """A step output (multi-line safe); kept in ``outputs`` outside Actions too."""
-        text = (
-            value
-            if isinstance(value, str)
-            else json.dumps(value)
-            if not isinstance(value, bool)
-            else str(value).lower()
-        )
-        text = self.redact(text)
+        text = self.redact(value if isinstance(value, str) else json.dumps(value))  # True -> "true"
         self.outputs[name] = text
         if self.github_output is None:
             return

@@ -31,7 +31,6 @@ _NOT_FOUND_CODES = {
     "ResourceNotFoundException",
     "RepositoryNotFoundException",
     "ParameterNotFound",
-    "ValidationError",
     "ImageNotFoundException",
 }
 
@@ -94,7 +93,7 @@ def translate(exc: BaseException, *, action: str, resource: str = "*") -> AbcaEr
             hint="Check the name or id, the region and the account.",
             title="Not found",
         )
-    if code == "ValidationException":
+    if code in {"ValidationException", "ValidationError"}:  # the JSON and the query-protocol spelling
         return UserError(f"{action} rejected the request: {message}.", title="Rejected by AWS")
     return OperationFailed(f"{action} failed ({code}): {message}.", title=f"{action} failed")
 

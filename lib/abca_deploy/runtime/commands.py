@@ -52,7 +52,7 @@ def publish(settings: PublishSettings, reporter: Reporter) -> int:
     except AbcaError as err:
         outcome = publisher.out
         outcome.error = outcome.error or err.message
-        if outcome.status not in {"rolled-back"}:
+        if outcome.status != "rolled-back":
             outcome.status = "failed"
         _finish(settings, reporter, outcome, clients, emit=not isinstance(err, UserError))
         raise

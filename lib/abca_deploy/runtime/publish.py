@@ -92,8 +92,8 @@ def repository_for(settings: PublishSettings, current_image: str) -> tuple[str, 
             msg = f"The runtime's current image {current_image!r} is not in a private ECR repository."
             raise UserError(msg, hint="Pass --ecr-repository NAME.", title="No ECR repository")
         name = match["repository"]
-    elif cfg.ECR_URI.match(name):
-        name = cfg.ECR_URI.match(name)["repository"]  # type: ignore[index]
+    elif match := cfg.ECR_URI.match(name):
+        name = match["repository"]
     repo = Ecr(client("ecr", settings.region)).repository(name)
     return repo.uri, repo.immutable
 

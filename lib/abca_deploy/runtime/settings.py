@@ -89,7 +89,7 @@ class TargetSettings(CommandSettings):
                            json_schema_extra={"form": "an AWS region such as us-east-1"})
     promote_endpoint: EndpointName = Field(
         None, description="Blue/green: the named endpoint to move only after the smoke test passes.",
-              json_schema_extra={"form": "a letter then up to 47 letters, digits or _"})
+        json_schema_extra={"form": "a letter then up to 47 letters, digits or _"})
 
     @model_validator(mode="after")
     def _one_target(self) -> TargetSettings:
