@@ -47,8 +47,8 @@ def docker_direct(env: dict[str, str], context: Path) -> float:
     """`docker build` + `docker push` of the same context to the same registry, timed."""
     registry = env["ABCA_ECR_REGISTRY_ENDPOINT"]
     ref = f"{registry}/abca/agent:direct-{uuid.uuid4().hex[:8]}"
-    items = [item for item in env.get("ABCA_DEFAULT_BUILD_ARG", "").splitlines() if item]
-    args = [arg for item in items for arg in ("--build-arg", item)]
+    items = [item for item in env.get("ABCA_DEFAULT_BUILD_ARGS", "").splitlines() if item]
+    args = [arg for item in items for arg in ("--build-args", item)]
     start = time.perf_counter()
     subprocess.run(["docker", "build", "-q", "-f", str(context / "agent/Dockerfile"), "-t", ref, *args,
                     str(context)], check=True, stdout=subprocess.DEVNULL, env={**env, "DOCKER_BUILDKIT": "0"})

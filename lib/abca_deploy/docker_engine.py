@@ -318,7 +318,7 @@ def parse_build_args(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            msg = f"--build-arg: {item!r} is not KEY=VALUE."
-            raise UserError(msg, title="Invalid --build-arg")
+            msg = f"--build-args: {item!r} is not KEY=VALUE."
+            raise UserError(msg, title="Invalid --build-args")
         args[key.strip()] = value
     return args

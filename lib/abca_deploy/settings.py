@@ -45,7 +45,10 @@ def _split(separators: str) -> Callable[[Any], Any]:
     return split
 
 
-Lines = Annotated[list[str], NoDecode, BeforeValidator(_split("\n"))]
+split_lines = _split("\n")
+"""Repeated flags or newline-separated text to a list of non-empty stripped items."""
+
+Lines = Annotated[list[str], NoDecode, BeforeValidator(split_lines)]
 """A list from repeated flags, or newline-separated text (an action's multi-line input)."""
 
 CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split("\n,"))]
@@ -120,7 +123,10 @@ def build_parser(prog: str, command: Command) -> argparse.ArgumentParser:
             continue
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         help_text = f"{info.description or ''} (env {env_name(name)})"
-        if _is_bool(info.annotation):
+        if _is_bool(info.annotation) and info.default is True:
+            parser.add_argument(flag_name(name), dest=name, action=argparse.BooleanOptionalAction,
+                                help=help_text)
+        elif _is_bool(info.annotation):
             parser.add_argument(flag_name(name), dest=name, action="store_const", const=True, help=help_text)
         elif _is_list(info.annotation):
             parser.add_argument(

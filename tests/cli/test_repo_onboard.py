@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def test_onboard_show_list_offboard_reonboard(repo_stack: RepoStack, repo_actions: ActionsEnv) -> None:
     done = repo_actions.run("repo", "onboard", "octo/app", "--max-turns", "50", "--model",
-                            "us.anthropic.claude-opus-4-8", "--skill", "registry://skill/acme/review@1.0.0")
+                            "us.anthropic.claude-opus-4-8", "--skills", "registry://skill/acme/review@1.0.0")
     assert done.code == 0, done.err
     assert [done.output(name) for name in ("repo", "status", "changed")] == ["octo/app", "active", "true"]
     assert done.out.startswith("octo/app: created\n")
@@ -179,7 +179,7 @@ def test_the_actions_environment_drives_the_cli(repo_stack: RepoStack, repo_acti
                                                 monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     operation = action_env(monkeypatch, {
         "operation": "onboard", "repo": "octo/app", "max-turns": "7", "dry-run": "false",
-        "egress-allowlist": "pypi.org\n*.example.com", "skill": "registry://skill/a/b@1.0.0"})
+        "egress-allowlist": "pypi.org\n*.example.com", "skills": "registry://skill/a/b@1.0.0"})
     done = repo_actions.run("repo", operation)
     assert done.code == 0, done.err
     item = repo_stack.item("octo/app")

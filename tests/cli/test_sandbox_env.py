@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 EXPECTED_KEYS = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL", "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE",
-    "ABCA_ECR_REGISTRY_ENDPOINT", "ABCA_PLATFORM", "ABCA_DEFAULT_BUILD_ARG",
+    "ABCA_ECR_REGISTRY_ENDPOINT", "ABCA_PLATFORM", "ABCA_DEFAULT_BUILD_ARGS",
 }
 # Shell metacharacters, a quote and a command substitution: eval must neither run nor mangle them.
 AWKWARD_BASE = "base image's $(touch pwned) `id` ; x"
@@ -61,7 +61,7 @@ def test_env_lines_eval_in_bash_to_exactly_the_sandbox_settings(
         "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL": "http://127.0.0.1:6152",
         "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE": "http://127.0.0.1:6152",
         "ABCA_ECR_REGISTRY_ENDPOINT": "127.0.0.1:6151", "ABCA_PLATFORM": "linux/amd64",
-        "ABCA_DEFAULT_BUILD_ARG": f"BASE_IMAGE={AWKWARD_BASE}",
+        "ABCA_DEFAULT_BUILD_ARGS": f"BASE_IMAGE={AWKWARD_BASE}",
     }
     assert "AWS_PROFILE" not in environ
     assert not (tmp_path / "pwned").exists()
@@ -83,7 +83,7 @@ def test_json_form_holds_the_same_values(state_dir: Path, capsys: pytest.Capture
     document = json.loads(out)
     assert set(document) == EXPECTED_KEYS
     assert document["AWS_ENDPOINT_URL_BEDROCK_AGENTCORE"] == "http://127.0.0.1:6152"
-    assert document["ABCA_DEFAULT_BUILD_ARG"] == f"BASE_IMAGE={AWKWARD_BASE}"
+    assert document["ABCA_DEFAULT_BUILD_ARGS"] == f"BASE_IMAGE={AWKWARD_BASE}"
 
 
 def test_not_up_warns_on_stderr_but_still_prints(state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,7 +105,7 @@ def test_without_state_the_configured_ports_are_printed(
     assert document["ABCA_ECR_REGISTRY_ENDPOINT"] == "127.0.0.1:5051"
     assert document["AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL"] == "http://127.0.0.1:7152"
     assert document["ABCA_PLATFORM"].startswith("linux/")
-    assert "ABCA_DEFAULT_BUILD_ARG" not in document  # unknown without an engine: not guessed
+    assert "ABCA_DEFAULT_BUILD_ARGS" not in document  # unknown without an engine: not guessed
     assert "The sandbox is not up" in err
     assert not (tmp_path / "none").exists()
 
@@ -116,5 +116,5 @@ def test_default_base_image_needs_no_build_arg(tmp_path: Path, monkeypatch: pyte
     save(tmp_path / "s", State(instance="x", base_image="python:3.13-slim", platform="linux/arm64"))
     _, out, _ = _env(["--state-dir", str(tmp_path / "s"), "--output", "json"], capsys)
     document = json.loads(out)
-    assert "ABCA_DEFAULT_BUILD_ARG" not in document
+    assert "ABCA_DEFAULT_BUILD_ARGS" not in document
     assert document["ABCA_PLATFORM"] == "linux/arm64"

@@ -115,7 +115,7 @@ def sandbox(
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", emulator.url)
     monkeypatch.setenv("ABCA_ECR_REGISTRY_ENDPOINT", registry.host)
     monkeypatch.setenv("ABCA_PLATFORM", HOST_PLATFORM)
-    monkeypatch.setenv("ABCA_DEFAULT_BUILD_ARG", f"BASE_IMAGE={base_image}")
+    monkeypatch.setenv("ABCA_DEFAULT_BUILD_ARGS", f"BASE_IMAGE={base_image}")
     boto3.client("ecr").create_repository(repositoryName=TEST_REPOSITORY)
     seed = agent_image(message="seed version")
     created = boto3.client("bedrock-agentcore-control").create_agent_runtime(

@@ -13,18 +13,20 @@ from abca_deploy.settings import env_name
 
 ACTION = yaml.safe_load((Path(__file__).parents[2] / "actions/publish-runtime/action.yml").read_text())
 STEP = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "publish")
+PUBLIC = {name for name, info in PublishSettings.model_fields.items()
+          if not (isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("sandbox_only"))}
 
 
-def test_inputs_are_exactly_the_settings_fields() -> None:
-    fields = {name.replace("_", "-") for name in PublishSettings.model_fields}
-    assert set(ACTION["inputs"]) == fields
+def test_inputs_are_exactly_the_public_settings_fields() -> None:
+    assert set(ACTION["inputs"]) == {name.replace("_", "-") for name in PUBLIC}
+    assert {"ecr_registry_endpoint", "default_build_args"} == set(PublishSettings.model_fields) - PUBLIC
 
 
 def test_each_input_reaches_its_field_through_env_only() -> None:
     env = STEP["env"]
     for name in ACTION["inputs"]:
         assert env[env_name(name.replace("-", "_"))] == f"${{{{ inputs.{name} }}}}"
-    assert set(env) == {env_name(f) for f in PublishSettings.model_fields}
+    assert set(env) == {env_name(f) for f in PUBLIC}
     assert "${{" not in STEP["run"]
 
 

@@ -169,8 +169,8 @@ def test_missing_base_means_everything_changed(capsys: pytest.CaptureFixture[str
 def test_filters_replace_defaults_and_add_new_ones(capsys: pytest.CaptureFixture[str], repo: Repo) -> None:
     base = repo.git("rev-parse", "HEAD")
     head = repo.commit({"agent/README.md": "docs", "docs/guide.md": "v2"})
-    result = gates(capsys, repo, base, head, "--filter", "runtime=agent/**,!agent/**/*.md",
-                   "--filter", "docs=docs/**,*.md")
+    result = gates(capsys, repo, base, head, "--filters", "runtime=agent/**,!agent/**/*.md",
+                   "--filters", "docs=docs/**,*.md")
     assert result == {"runtime": False, "infra": False, "config": False, "docs": True}
 
 
@@ -178,7 +178,7 @@ def test_filters_from_a_multiline_environment_variable(capsys: pytest.CaptureFix
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     base = repo.git("rev-parse", "HEAD")
     head = repo.commit({"cdk/bin/app.ts": "x"})
-    monkeypatch.setenv("ABCA_FILTER", "infra=cdk/src/**\napp=cdk/bin/**\n")
+    monkeypatch.setenv("ABCA_FILTERS", "infra=cdk/src/**\napp=cdk/bin/**\n")
     assert gates(capsys, repo, base, head) == {"runtime": False, "infra": False, "config": False, "app": True}
 
 
@@ -206,9 +206,9 @@ def test_actions_outputs_and_summary(capsys: pytest.CaptureFixture[str], repo: R
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
-    (["--filter", "runtime"], "--filter: must be NAME=GLOB"),
-    (["--filter", "bad name=x/**"], "--filter: must be NAME=GLOB"),
-    (["--filter", "runtime="], "has no glob"),
+    (["--filters", "runtime"], "--filters: must be NAME=GLOB"),
+    (["--filters", "bad name=x/**"], "--filters: must be NAME=GLOB"),
+    (["--filters", "runtime="], "has no glob"),
     (["--base=--upload-pack=evil"], "--base: is not a commit SHA or ref"),
     (["--base", "-rf"], "--base"),
     (["--head", "HEAD;rm"], "--head: is not a commit SHA or ref"),

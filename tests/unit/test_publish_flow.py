@@ -107,7 +107,7 @@ def test_smoke_regex_mismatch_is_a_failure(control: FakeControl) -> None:
 
 def test_no_rollback_leaves_the_failed_version(control: FakeControl) -> None:
     control.failing_images[NEW] = "ping failed"
-    publisher, err = publish(control, FakeData(control), context="examples", no_rollback=True)
+    publisher, err = publish(control, FakeData(control), context="examples", rollback=False)
     assert isinstance(err, OperationFailed)
     assert publisher.out.status == "failed"
     assert len(control.requests) == 1
@@ -117,7 +117,7 @@ def test_no_rollback_leaves_the_failed_version(control: FakeControl) -> None:
 def test_timeout_never_reports_success_and_rolls_back(control: FakeControl) -> None:
     control.never_ready = True
     publisher, err = publish(
-        control, FakeData(control), context="examples", wait_timeout=30, no_rollback=True
+        control, FakeData(control), context="examples", wait_timeout=30, rollback=False
     )
     assert isinstance(err, OperationFailed)
     assert "not READY after 30s" in err.message

@@ -23,20 +23,32 @@ def test_flags_win_over_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_empty_environment_values_count_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ABCA_RUNTIME_ID", RID)
-    for name in ("ABCA_TAG", "ABCA_IMAGE", "ABCA_WAIT_TIMEOUT", "ABCA_BUILD_ARG", "ABCA_NO_ROLLBACK"):
+    for name in ("ABCA_TAGS", "ABCA_IMAGE", "ABCA_WAIT_TIMEOUT", "ABCA_BUILD_ARGS", "ABCA_ROLLBACK"):
         monkeypatch.setenv(name, "")
     settings = parse(PUBLISH, "p", [])
-    assert settings.tag is None
+    assert settings.tags == []
     assert settings.wait_timeout == 900
-    assert settings.build_arg == []
-    assert settings.no_rollback is False
+    assert settings.build_args == []
+    assert settings.rollback is True
 
 
 def test_multiline_environment_list_and_repeated_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ABCA_RUNTIME_ID", RID)
-    monkeypatch.setenv("ABCA_BUILD_ARG", "A=1\nB=x,y\n")
-    assert parse(PUBLISH, "p", []).build_arg == ["A=1", "B=x,y"]
-    assert parse(PUBLISH, "p", ["--build-arg", "C=3", "--build-arg", "D=4"]).build_arg == ["C=3", "D=4"]
+    monkeypatch.setenv("ABCA_BUILD_ARGS", "A=1\nB=x,y\n")
+    assert parse(PUBLISH, "p", []).build_args == ["A=1", "B=x,y"]
+    assert parse(PUBLISH, "p", ["--build-args", "C=3", "--build-args", "D=4"]).build_args == ["C=3", "D=4"]
+    monkeypatch.setenv("ABCA_TAGS", "abc123\nrelease-1\n")
+    assert parse(PUBLISH, "p", []).tags == ["abc123", "release-1"]
+
+
+def test_rollback_is_on_by_default_and_turned_off_by_flag_or_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ABCA_RUNTIME_ID", RID)
+    assert parse(PUBLISH, "p", []).rollback is True
+    assert parse(PUBLISH, "p", ["--no-rollback"]).rollback is False
+    monkeypatch.setenv("ABCA_ROLLBACK", "false")
+    assert parse(PUBLISH, "p", []).rollback is False
+    assert parse(PUBLISH, "p", ["--rollback"]).rollback is True
 
 
 def test_boolean_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,7 +67,8 @@ def test_boolean_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         (["--smoke-payload", "{nope"], "--smoke-payload: is not valid JSON"),
         (["--image", "docker.io/library/x:1"], "--image: is not an ECR image URI"),
         (["--smoke-expect-status", "200,abc"], "--smoke-expect-status: must be HTTP status codes"),
-        (["--build-arg", "NOEQUALS"], "--build-arg: 'NOEQUALS' is not KEY=VALUE"),
+        (["--build-args", "NOEQUALS"], "--build-args: 'NOEQUALS' is not KEY=VALUE"),
+        (["--tags", ".bad"], "--tags (item 1): is not a valid image tag"),
         (["--output", "yaml"], "invalid choice"),
     ],
 )

@@ -37,7 +37,7 @@ class ChangesSettings(CommandSettings):
                                                                           "metavar": "SHA"})
     head: str = Field("HEAD", description="The commit after the change (Actions: github.sha).",
                       json_schema_extra={"form": "a commit SHA or ref", "metavar": "SHA"})
-    filter: Lines = Field(default_factory=list, description=(
+    filters: Lines = Field(default_factory=list, description=(
         "A named path filter, NAME=GLOB,GLOB (gitignore-style globs anchored at the repository root); "
         "replaces the default of that name or adds one. Defaults: runtime=agent/**,contracts/** "
         "infra=cdk/** config=repos.yaml."),
@@ -53,7 +53,7 @@ class ChangesSettings(CommandSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("filter")
+    @field_validator("filters")
     @classmethod
     def _filters(cls, value: list[str]) -> list[str]:
         for text in value:
@@ -108,7 +108,7 @@ def run(settings: ChangesSettings, reporter: Reporter) -> int:
     """Diff the range, decide each gate, and report: outputs, summary, and the result document."""
     from abca_deploy.gates.git import Git
 
-    filters = build_filters(settings.filter)
+    filters = build_filters(settings.filters)
     git = Git(settings.repo)
     git.check_repository()
     head = git.commit(settings.head)

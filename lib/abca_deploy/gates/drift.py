@@ -46,7 +46,7 @@ class DriftSettings(CommandSettings):
                                                                    "/abca/runtime-image", "metavar": "NAME"})
     runtime_output: str = Field("RuntimeArn", description="The stack output that holds the runtime ARN.",
                                 json_schema_extra={"metavar": "KEY"})
-    region: Region = Field(None, description="AWS region (default: AWS_REGION or the AWS config).",
+    aws_region: Region = Field(None, description="AWS region (default: AWS_REGION or the AWS config).",
                            json_schema_extra={"metavar": "REGION", "form": "an AWS region such as us-east-1"})
 
     @field_validator("stack_name")
@@ -123,9 +123,9 @@ def run(settings: DriftSettings, reporter: Reporter) -> int:
     from abca_deploy.aws.ssm import Parameters
 
     with reporter.group(f"Read the runtime image of stack {settings.stack_name}"):
-        seen = observe(settings, CloudFormation(client("cloudformation", settings.region)),
-                       AgentCoreControl(client("bedrock-agentcore-control", settings.region)),
-                       Parameters(client("ssm", settings.region)), reporter)
+        seen = observe(settings, CloudFormation(client("cloudformation", settings.aws_region)),
+                       AgentCoreControl(client("bedrock-agentcore-control", settings.aws_region)),
+                       Parameters(client("ssm", settings.aws_region)), reporter)
     detail = f"{seen.runtime_id} version {seen.version}"
     verdict = judge(settings.stack_name, seen.live, detail, seen.template, seen.parameter)
     _report(reporter, settings.stack_name, seen, verdict)

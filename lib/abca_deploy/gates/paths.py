@@ -70,7 +70,7 @@ def parse_filter(text: str) -> tuple[str, tuple[str, ...]]:
 
 def build_filters(overrides: Sequence[str], defaults: Mapping[str, Sequence[str]] = DEFAULT_FILTERS,
                   ) -> list[PathFilter]:
-    """The default filters, each ``--filter`` replacing the one of the same name or adding a new one."""
+    """The default filters, each ``--filters`` replacing the one of the same name or adding a new one."""
     chosen: dict[str, Sequence[str]] = dict(defaults)
     for text in overrides:
         name, globs = parse_filter(text)

@@ -1,7 +1,7 @@
 """Settings of the ``repo`` commands: the only place their flags, environment and action inputs are parsed.
 
-Field flags are named as ABCA's CLI names them (``--model``, ``--skill``, ``--token-secret-arn``);
-``FLAG_FIELDS`` maps each to the table attribute it writes.
+Field flags follow ABCA's CLI where it has one (``--model``, ``--token-secret-arn``); repeatable ones are
+plural; ``FLAG_FIELDS`` maps each to the table attribute it writes.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ FLAG_FIELDS = {
     "max_turns": "max_turns", "max_budget_usd": "max_budget_usd", "poll_interval_ms": "poll_interval_ms",
     "approval_gate_cap": "approval_gate_cap", "build_command": "build_command",
     "lint_command": "lint_command", "system_prompt_overrides": "system_prompt_overrides",
-    "egress_allowlist": "egress_allowlist", "cedar_policy_file": "cedar_policies",
-    "mcp_server": "mcp_servers",
-    "cedar_policy_module": "cedar_policy_modules", "skill": "skills",
+    "egress_allowlist": "egress_allowlist", "cedar_policy_files": "cedar_policies",
+    "mcp_servers": "mcp_servers",
+    "cedar_policy_modules": "cedar_policy_modules", "skills": "skills",
     "token_secret_arn": "github_token_secret_arn",
 }
 """Settings field -> the table attribute it sets."""
@@ -42,7 +42,7 @@ class TableSettings(CommandSettings):
     stack_name: str = Field("backgroundagent-dev",
                             description="Stack whose RepoTableName output names the table.")
     repo_table: str | None = Field(None, description="The repo table's name (skips the stack lookup).")
-    region: Region = Field(None, description="AWS region (default: AWS_REGION).",
+    aws_region: Region = Field(None, description="AWS region (default: AWS_REGION).",
                            json_schema_extra={"form": "an AWS region such as us-east-1"})
 
 
@@ -133,13 +133,13 @@ class FieldSettings(WriteSettings):
                                                 json_schema_extra=_form("system_prompt_overrides", "TEXT"))
     egress_allowlist: CommaList = Field([], description="Egress domains (take effect at the next deploy).",
                                         json_schema_extra=_form("egress_allowlist", "DOMAIN"))
-    cedar_policy_file: Lines = Field([], description="A file of Cedar policies.",
+    cedar_policy_files: Lines = Field([], description="Files of Cedar policies.",
                                      json_schema_extra=_form("cedar_policies", "FILE"))
-    mcp_server: Lines = Field([], description="An MCP server registry ref.",
+    mcp_servers: Lines = Field([], description="MCP server registry refs.",
                               json_schema_extra=_form("mcp_servers", "REF"))
-    cedar_policy_module: Lines = Field([], description="A Cedar policy module registry ref.",
+    cedar_policy_modules: Lines = Field([], description="Cedar policy module registry refs.",
                                       json_schema_extra=_form("cedar_policy_modules", "REF"))
-    skill: Lines = Field([], description="A skill registry ref.", json_schema_extra=_form("skills", "REF"))
+    skills: Lines = Field([], description="Skill registry refs.", json_schema_extra=_form("skills", "REF"))
     token_secret_arn: str | None = Field(None, description="A secret that holds the repo's GitHub token.",
                                          json_schema_extra=_form("github_token_secret_arn", "ARN"))
     github_token_env: str | None = Field(
@@ -160,12 +160,12 @@ class FieldSettings(WriteSettings):
         allowed = info.data.get("allowed_models", v.DEFAULT_MODELS)
         return None if value is None else v.model_id(value, allowed)
 
-    @field_validator("egress_allowlist", "mcp_server", "cedar_policy_module", "skill")
+    @field_validator("egress_allowlist", "mcp_servers", "cedar_policy_modules", "skills")
     @classmethod
     def _lists(cls, value: list[str], info: ValidationInfo) -> list[str]:
         return list(v.check_field(FLAG_FIELDS[str(info.field_name)], value)) if value else value  # type: ignore[arg-type]
 
-    @field_validator("cedar_policy_file")
+    @field_validator("cedar_policy_files")
     @classmethod
     def _cedar(cls, value: list[str]) -> list[str]:
         if value:
@@ -231,7 +231,7 @@ def wanted_fields(settings: FieldSettings) -> dict[str, Value]:
         value = getattr(settings, flag)
         if value is None or value == []:
             continue
-        if flag == "cedar_policy_file":
+        if flag == "cedar_policy_files":
             value = read_policies(value)
         wanted[attribute] = tuple(value) if isinstance(value, list) else value
     return wanted

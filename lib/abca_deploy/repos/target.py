@@ -34,7 +34,7 @@ def aws_client(service: str, settings: TableSettings) -> Any:
     """A boto3 client for ``service`` in the settings' region."""
     from abca_deploy.aws.session import client
 
-    return client(service, settings.region)
+    return client(service, settings.aws_region)
 
 
 def resolve(settings: TableSettings) -> Platform:

@@ -43,8 +43,8 @@ def publish(settings: PublishSettings, reporter: Reporter) -> int:
 
     target = resolve(settings)
     clients = Clients(
-        control=_control(settings.region),
-        data=AgentCoreData(lambda: client("bedrock-agentcore", settings.region, read_timeout=900)),
+        control=_control(settings.aws_region),
+        data=AgentCoreData(lambda: client("bedrock-agentcore", settings.aws_region, read_timeout=900)),
     )
     publisher = Publisher(settings, reporter, clients)
     try:
@@ -154,7 +154,7 @@ def status(settings: StatusSettings, reporter: Reporter) -> int:
     from abca_deploy.runtime.inspect import status_document
     from abca_deploy.runtime.target import resolve
 
-    doc = status_document(_control(settings.region), resolve(settings).runtime_id)
+    doc = status_document(_control(settings.aws_region), resolve(settings).runtime_id)
     rows = [
         [e["name"] or "", str(e["live_version"] or "-"), str(e["target_version"] or "-"), e["status"] or ""]
         for e in doc["endpoints"]
@@ -181,7 +181,7 @@ def rollback(settings: RollbackSettings, reporter: Reporter) -> int:
     from abca_deploy.runtime.inspect import rollback as do_rollback
     from abca_deploy.runtime.target import resolve
 
-    doc = do_rollback(settings, reporter, _control(settings.region), resolve(settings).runtime_id)
+    doc = do_rollback(settings, reporter, _control(settings.aws_region), resolve(settings).runtime_id)
     where = f"endpoint {doc['endpoint']}" if doc["endpoint"] else "the runtime"
     verb = "would move" if settings.dry_run else "moved"
     text = f"{where} {verb} back to version {doc['rolled_back_to']} ({doc['image']})"

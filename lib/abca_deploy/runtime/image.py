@@ -79,10 +79,10 @@ def git_sha(context: Path) -> str | None:
 
 
 def build_args(settings: PublishSettings) -> dict[str, str]:
-    """--default-build-arg overridden by --build-arg."""
+    """--default-build-args overridden by --build-args."""
     from abca_deploy.docker_engine import parse_build_args
 
-    return {**parse_build_args(settings.default_build_arg), **parse_build_args(settings.build_arg)}
+    return {**parse_build_args(settings.default_build_args), **parse_build_args(settings.build_args)}
 
 
 def start_hashing(settings: PublishSettings) -> Future[str] | None:
@@ -123,7 +123,7 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
     args = build_args(settings)
     digest = (hashing.result() if hashing
               else context_digest(context, settings.dockerfile, args, settings.platform))
-    extra = settings.tag or git_sha(context)
+    extra = tuple(dict.fromkeys(settings.tags)) if settings.tags else tuple(filter(None, [git_sha(context)]))
     return ImagePlan(
         repository=repository,
         push_repository=push_repository,
@@ -132,7 +132,7 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
         build_args=args,
         platform=settings.platform,
         content_tag=CONTENT_TAG_PREFIX + digest[:24],
-        extra_tags=(extra,) if extra else (),
+        extra_tags=extra,
     )
 
 

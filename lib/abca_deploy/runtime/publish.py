@@ -94,7 +94,7 @@ def repository_for(settings: PublishSettings, current_image: str) -> tuple[str, 
         name = match["repository"]
     elif match := cfg.ECR_URI.match(name):
         name = match["repository"]
-    repo = Ecr(client("ecr", settings.region)).repository(name)
+    repo = Ecr(client("ecr", settings.aws_region)).repository(name)
     return repo.uri, repo.immutable
 
 
@@ -174,7 +174,7 @@ class Publisher:
             "update_request": {"agentRuntimeId": self.out.runtime_id, **cfg.redact(request)},
             "rollback": (
                 f"UpdateAgentRuntime with version {self.out.previous_version}'s configuration"
-                if not self.s.no_rollback
+                if self.s.rollback
                 else "none (--no-rollback)"
             ),
             "promote_endpoint": self.s.promote_endpoint,
@@ -212,7 +212,7 @@ class Publisher:
         from abca_deploy.docker_engine import DockerEngine, connect
         from abca_deploy.runtime.image import realize
 
-        auth = Ecr(client("ecr", self.s.region)).authorization()
+        auth = Ecr(client("ecr", self.s.aws_region)).authorization()
         self.r.mask(auth.password)
         return realize(plan, DockerEngine(connect(), log=log), auth, immutable=immutable, log=log)
 
@@ -272,7 +272,7 @@ class Publisher:
     def _recover(self, runtime_id: str, cause: AbcaError) -> None:
         self.out.error = cause.message
         self.r.error(cause.message, title=cause.title)
-        if self.s.no_rollback or self.s.promote_endpoint or not self.out.runtime_version:
+        if not self.s.rollback or self.s.promote_endpoint or not self.out.runtime_version:
             if self.s.promote_endpoint and self.out.runtime_version:
                 self.r.warning(
                     f"Endpoint {self.s.promote_endpoint} was left where it was; DEFAULT serves "
@@ -308,7 +308,7 @@ class Publisher:
         from abca_deploy.aws.ssm import Parameters
 
         with self.r.group("Record image"):
-            parameters = Parameters(client("ssm", self.s.region))
+            parameters = Parameters(client("ssm", self.s.aws_region))
             if parameters.get(name) != self.out.image_uri:
                 parameters.put(name, self.out.image_uri)
                 self.r.info(f"{name} = {self.out.image_uri}")

@@ -6,10 +6,11 @@ import json
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic_settings import NoDecode
 
 from abca_deploy.runtime.config import ECR_URI
-from abca_deploy.settings import CommandSettings, Lines, Region, SsmParameterName, matching
+from abca_deploy.settings import CommandSettings, Lines, Region, SsmParameterName, matching, split_lines
 
 RUNTIME_ARN = re.compile(
     r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:[0-9]{12}:runtime/"
@@ -67,7 +68,8 @@ RuntimeArn = Annotated[str | None, matching(RUNTIME_ARN.pattern[1:-1], "is not a
 EndpointName = Annotated[str | None, matching(r"[a-zA-Z][a-zA-Z0-9_]{0,47}", "is not an endpoint name"),
                          AfterValidator(_named_endpoint)]
 Platform = Annotated[str, matching(r"[a-z0-9]+/[a-z0-9_]+(/v[0-9])?", "is not a platform")]
-ImageTag = Annotated[str | None, matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "is not a valid image tag")]
+ImageTag = Annotated[str, matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "is not a valid image tag")]
+ImageTags = Annotated[list[ImageTag], NoDecode, BeforeValidator(split_lines)]
 EcrImage = Annotated[str | None, matching(ECR_URI.pattern[1:-1], "is not an ECR image URI"),
                      matching(r".*(:[^:@/]+|@sha256:[0-9a-f]{64})", "needs a :tag or @sha256: digest")]
 HostPort = Annotated[str | None, matching(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", "is not host:port")]
@@ -85,7 +87,7 @@ class TargetSettings(CommandSettings):
         json_schema_extra={"form": "arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>"})
     stack_name: str | None = Field(None, description="CloudFormation stack whose output is the runtime ARN.")
     runtime_output: str = Field("RuntimeArn", description="The stack output holding the runtime ARN.")
-    region: Region = Field(None, description="AWS region (default: AWS_REGION).",
+    aws_region: Region = Field(None, description="AWS region (default: AWS_REGION).",
                            json_schema_extra={"form": "an AWS region such as us-east-1"})
     promote_endpoint: EndpointName = Field(
         None, description="Blue/green: the named endpoint to move only after the smoke test passes.",
@@ -112,14 +114,15 @@ class PublishSettings(TargetSettings):
     platform: Platform = Field(
         "linux/arm64", description="Image platform (AgentCore runs linux/arm64).",
         json_schema_extra={"form": "os/arch such as linux/arm64"})
-    build_arg: BuildArgs = Field(default_factory=list, description="Build argument KEY=VALUE.",
-                                 json_schema_extra={"metavar": "KEY=VALUE"})
-    default_build_arg: BuildArgs = Field(
-        default_factory=list, json_schema_extra={"metavar": "KEY=VALUE"},
-        description="Build argument used unless --build-arg sets the same key (the sandbox sets BASE_IMAGE).")
-    tag: ImageTag = Field(
-        None, description="Extra image tag (default: the git commit SHA when known).",
-        json_schema_extra={"form": "1-128 of [A-Za-z0-9_.-], not starting with . or -"})
+    build_args: BuildArgs = Field(default_factory=list, description="Build arguments, KEY=VALUE.",
+                                  json_schema_extra={"metavar": "KEY=VALUE"})
+    default_build_args: BuildArgs = Field(
+        default_factory=list, json_schema_extra={"metavar": "KEY=VALUE", "sandbox_only": True},
+        description="Build arguments used unless --build-args sets the same key (the sandbox sets "
+                    "BASE_IMAGE).")
+    tags: ImageTags = Field(
+        default_factory=list, description="Extra image tags (default: the git commit SHA when known).",
+        json_schema_extra={"form": "1-128 of [A-Za-z0-9_.-], not starting with . or -", "metavar": "TAG"})
     image: EcrImage = Field(
         None, description="Deploy an existing ECR image by tag or digest; no build.",
         json_schema_extra={"form": "<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or …@sha256:…"})
@@ -132,13 +135,14 @@ class PublishSettings(TargetSettings):
         json_schema_extra={"form": "HTTP status codes such as 200,400"})
     smoke_expect: Annotated[str | None, AfterValidator(_regex)] = Field(
         None, description="Regular expression the smoke-test body must match.")
-    no_rollback: bool = Field(False, description="Leave a failed version in place (no automatic rollback).")
+    rollback: bool = Field(True, description="Roll back automatically when the new version fails "
+                                             "(--no-rollback leaves a failed version in place).")
     image_parameter: SsmParameterName = Field(
         None, description="SSM parameter that records the deployed image URI.",
         json_schema_extra={"form": "an SSM parameter name such as /abca/runtime-image"})
     ecr_registry_endpoint: HostPort = Field(
         None, description="Push images for ECR hosts to this registry instead (the sandbox's registry).",
-        json_schema_extra={"form": "host:port"})
+        json_schema_extra={"form": "host:port", "sandbox_only": True})
     dry_run: bool = Field(False, description="Print the plan; build, push and change nothing.")
 
     @property

@@ -30,7 +30,7 @@ def resolve(settings: TargetSettings) -> Target:
     from abca_deploy.aws.session import client
 
     assert settings.stack_name is not None
-    arn = CloudFormation(client("cloudformation", settings.region)).output(
+    arn = CloudFormation(client("cloudformation", settings.aws_region)).output(
         settings.stack_name, settings.runtime_output
     )
     where = f"stack {settings.stack_name} output {settings.runtime_output}"

@@ -42,7 +42,7 @@ def variables(ports: Ports, *, platform: str, base_image: str | None) -> dict[st
         "ABCA_PLATFORM": platform,
     }
     if base_image and base_image != DEFAULT_BASE:
-        env["ABCA_DEFAULT_BUILD_ARG"] = f"BASE_IMAGE={base_image}"
+        env["ABCA_DEFAULT_BUILD_ARGS"] = f"BASE_IMAGE={base_image}"
     return env
 
 
@@ -51,7 +51,7 @@ _COMMENTS = {
     "AWS_ENDPOINT_URL": "# moto (ECR API, DynamoDB, Secrets Manager, SSM, STS, CloudFormation), then the "
                         "AgentCore emulator.",
     "ABCA_ECR_REGISTRY_ENDPOINT": "# Image pushes for <account>.dkr.ecr.<region>.amazonaws.com go here.",
-    "ABCA_DEFAULT_BUILD_ARG": "# python:3.13-slim is not available here: build on the offline base image.",
+    "ABCA_DEFAULT_BUILD_ARGS": "# python:3.13-slim is not available here: build on the offline base image.",
 }
 
 
