@@ -89,9 +89,9 @@ def test_an_image_over_the_limit_unpacked_fails_with_both_figures_and_is_not_tag
 
 def test_an_image_at_90_percent_warns_and_goes_on() -> None:
     registry, warnings = FakeRegistry(), Warnings()
-    result = run(registry, FakeBuild(registry, unpacked=(950_000,)), warn=warnings)
+    result = run(registry, FakeBuild(registry, unpacked=(960_000,)), warn=warnings)
     assert result.built
-    assert warnings == [(f"The image {result.digest[:19]}… (compressed 0.0 MB, unpacked 1.0 MB) is at 95% of "
+    assert warnings == [(f"The image {result.digest[:19]}… (compressed 0.0 MB, unpacked 1.0 MB) is at 96% of "
                          "AgentCore's image limit of 1.0 MB.", "Image near AgentCore's limit")]
 
 
