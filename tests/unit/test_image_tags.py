@@ -26,7 +26,8 @@ class Warnings(list[tuple[str, str | None]]):
 
 def run(registry: FakeRegistry, build: FakeBuild | None = None, plan: ImagePlan = PLAN, *,
         immutable: bool = True, warn: Any = None) -> ImageResult:
-    return realize(plan, AUTH, immutable=immutable, log=lambda _: None, warn=warn if warn is not None else Warnings(),
+    warn = warn if warn is not None else Warnings()
+    return realize(plan, AUTH, immutable=immutable, log=lambda _: None, warn=warn,
                    registry=registry,  # type: ignore[arg-type]
                    build=build or FakeBuild(registry))
 

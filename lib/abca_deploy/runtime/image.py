@@ -153,7 +153,10 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
     digest = (hashing.result() if hashing
               else context_digest(context, settings.dockerfile, args, settings.platform))
     extra = tuple(dict.fromkeys(settings.tags)) if settings.tags else tuple(filter(None, [git_sha(context)]))
-    live = live_image if live_image and ECR_URI.match(live_image) else None
+    live_match = ECR_URI.match(live_image or "")
+    live = None
+    if live_match and live_match["digest"]:  # push_target keeps the repository only: add the digest back
+        live = f"{push_target(live_image or '', settings.ecr_registry_endpoint)}@{live_match['digest']}"
     cache_repository = settings.cache_repository
     if cache_repository and not ECR_URI.match(cache_repository):
         registry = ECR_URI.match(repository)
@@ -165,7 +168,7 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
         content_tag=CONTENT_TAG_PREFIX + digest[:24],
         extra_tags=extra,
         builder=settings.builder,
-        live_image=push_target(live, settings.ecr_registry_endpoint) if live else None,
+        live_image=live,
         cache_repository=(push_target(cache_repository, settings.ecr_registry_endpoint)
                           if cache_repository else None),
     )
