@@ -60,8 +60,11 @@ class BuildReport:
         used = [ref for ref, error in self.cache_from.items() if not error]
         if self.cold:
             cache = "cold: no layer cache imported"
+        elif used:
+            cache = "cache from " + ", ".join(used)
         else:
-            cache = "cache from " + (", ".join(used) if used else "nothing (no cache source could be read)")
+            cache = "no cache imported (" + ("none of the sources could be read" if self.cache_from
+                                            else "no cache source: a first build") + ")"
         parts = [f"{self.backend}, {cache}", f"{self.cached_steps} of {self.steps} steps reused"]
         if self.cache_to:
             parts.append(f"cache exported to {self.cache_to}")
