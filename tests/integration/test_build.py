@@ -105,13 +105,17 @@ def test_without_buildx_the_publish_uses_the_classic_builder_and_says_it_is_cold
     sandbox: Platform, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,  # noqa: F811
     tmp_path: Any,
 ) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # no docker CLI, so no buildx; the engine API still answers
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no docker CLI, no buildx; the engine API answers
     monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     sandbox.write_message("classic")
     code, doc, err = sandbox.publish(capsys)
     assert code == 0, err
     assert "classic builder (no docker CLI on PATH): cold, no layer cache is imported" in err
     assert doc["build"].startswith("classic builder (Docker Engine API), cold: no layer cache imported")
+    summary = (tmp_path / "summary.md").read_text()
+    assert "**Image:** classic builder (Docker Engine API), cold: no layer cache imported; " in summary
     assert sandbox.invoke()["message"] == "classic"
 
 
