@@ -49,13 +49,14 @@ def manifest(registry: Registry, uri: str) -> tuple[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def base_in_registry(registry: Registry, base_image: str, docker_client: Any) -> str:
+def base_in_registry(registry: Registry, base_image: str, docker_client: Any) -> Iterator[str]:
     """The base image, pushed to the sandbox registry: an empty engine pulls it from there."""
     ref = f"{registry.host}/abca-test/base"
     docker_client.images.get(base_image).tag(ref, tag="bookworm")
     for event in docker_client.images.push(ref, tag="bookworm", stream=True, decode=True):
         assert "error" not in event, event
-    return f"{ref}:bookworm"
+    yield f"{ref}:bookworm"
+    docker_client.images.remove(f"{ref}:bookworm", noprune=True)  # the tag only; the base image stays
 
 
 @pytest.fixture
