@@ -1,24 +1,22 @@
-"""Docker Engine adapter (docker SDK): build, tag, push, and ask a registry what it holds.
+"""Docker Engine adapter (docker SDK): the classic builder, push, and the build context's content hash.
 
-It translates engine errors into the project's errors and makes no decisions.
+The classic build goes through the Engine API as the docker SDK sends it: the SDK first writes the context
+(honouring .dockerignore) to a temporary tar file, then uploads it. BuildKit builds go through
+``build/buildx.py`` instead. It translates engine errors into the project's errors and makes no decisions.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
-import os
 import re
 import stat
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed, UserError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Mapping
     from pathlib import Path
 
 DOCKER_HINT = (
@@ -30,16 +28,27 @@ _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class BuiltImage:
-    """A locally built image: its id and the platform the engine reports for it."""
+    """A locally built image: its id, its platform, and how many steps the engine's local cache served."""
 
     image_id: str
     os: str
     architecture: str
+    steps: int = 0
+    cached_steps: int = 0
 
     @property
     def platform(self) -> str:
         """``os/architecture``, e.g. ``linux/arm64``."""
         return f"{self.os}/{self.architecture}"
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """A push: the manifest digest, and how many layers were sent or already in the registry."""
+
+    digest: str
+    layers_pushed: int
+    layers_present: int
 
 
 def connect() -> Any:
@@ -72,70 +81,6 @@ def context_files(context: Path, dockerfile: str) -> list[str]:
     included = exclude_paths(str(context), dockerignore_patterns(context) or [], dockerfile=dockerfile)
     files = [p for p in included if not (context / p).is_dir() or (context / p).is_symlink()]
     return sorted(files)
-
-
-class _PipeWriter(io.RawIOBase):
-    """A pipe's write end that tarfile can use (it asks for tell(); the archive seeks to 0 at the end)."""
-
-    def __init__(self, fd: int) -> None:
-        self._out = os.fdopen(fd, "wb", buffering=1 << 20)
-        self._written = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self._out.write(data)
-        self._written += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._written
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._written
-
-    def close(self) -> None:
-        if not self.closed:
-            self._out.close()
-        super().close()
-
-
-@contextlib.contextmanager
-def streamed_context(context: Path, dockerfile: str) -> Iterator[Iterator[bytes]]:
-    """The build context as a tar stream, written by a thread while the engine reads it (no temporary file).
-
-    The archive is the docker SDK's own (same files, same .dockerignore rules, same headers); only the
-    temporary file the SDK would write first, and read back, is gone.
-    """
-    from docker.utils.build import create_archive, exclude_paths
-
-    files = sorted(exclude_paths(str(context), dockerignore_patterns(context) or [], dockerfile=dockerfile))
-    read_fd, write_fd = os.pipe()
-    failure: list[BaseException] = []
-
-    def write() -> None:
-        writer = _PipeWriter(write_fd)
-        try:
-            create_archive(str(context), files=files, fileobj=writer)
-        except BrokenPipeError:
-            pass  # the engine stopped reading (the build failed early); its error is the one to report
-        except BaseException as exc:  # re-raised in the caller's thread
-            failure.append(exc)
-        finally:
-            with contextlib.suppress(OSError):
-                writer.close()
-
-    thread = threading.Thread(target=write, name="build-context", daemon=True)
-    reader = os.fdopen(read_fd, "rb", buffering=0)
-    thread.start()
-    try:
-        yield iter(lambda: reader.read(1 << 20), b"")
-    finally:
-        reader.close()
-        thread.join(timeout=10)
-    if failure:
-        raise failure[0]
 
 
 def context_digest(context: Path, dockerfile: str, build_args: Mapping[str, str], platform: str) -> str:
@@ -180,7 +125,7 @@ class DockerEngine:
         """Build ``context`` with the classic builder, streaming the engine's output to the log."""
         import docker.errors
 
-        image_id = ""
+        image_id, counts = "", {"steps": 0, "cached": 0}
         try:
             stream = self._client.api.build(
                 path=str(context),
@@ -195,6 +140,9 @@ class DockerEngine:
             )
             for chunk in stream:
                 image_id = self._consume(chunk, image_id, "build")
+                text = str(chunk.get("stream", ""))
+                counts["steps"] += bool(re.match(r"Step \d+/\d+ : (RUN|COPY|ADD) ", text))
+                counts["cached"] += "---> Using cache" in text
         except docker.errors.APIError as exc:
             msg = f"docker build failed: {exc.explanation or exc}"
             raise OperationFailed(msg, title="Build failed") from None
@@ -203,7 +151,8 @@ class DockerEngine:
             raise OperationFailed(msg, title="Build failed")
         attrs = self._client.api.inspect_image(image_id)
         return BuiltImage(
-            image_id=image_id, os=attrs.get("Os", "linux"), architecture=attrs.get("Architecture", "")
+            image_id=image_id, os=attrs.get("Os", "linux"), architecture=attrs.get("Architecture", ""),
+            steps=counts["steps"], cached_steps=counts["cached"],
         )
 
     def _consume(self, chunk: Mapping[str, Any], image_id: str, what: str) -> str:
@@ -220,25 +169,15 @@ class DockerEngine:
         match = re.match(r"Successfully built ([0-9a-f]+)", text)
         return match.group(1) if match and not image_id else image_id
 
-    def tag(self, image: str, repository: str, tag: str) -> None:
-        """Tag a local image (id or reference) as ``repository:tag``."""
-        self._client.api.tag(image, repository, tag=tag)
-
-    def has_local(self, ref: str) -> bool:
-        """True when the engine has the image ``ref`` locally."""
-        import docker.errors
-
-        try:
-            self._client.api.inspect_image(ref)
-        except docker.errors.ImageNotFound:
-            return False
-        return True
-
     def push(self, repository: str, tag: str, auth: Mapping[str, str] | None) -> str:
         """Push ``repository:tag``; returns the manifest digest the registry reported."""
+        return self.push_counted(repository, tag, auth).digest
+
+    def push_counted(self, repository: str, tag: str, auth: Mapping[str, str] | None) -> Pushed:
+        """Push ``repository:tag``; the digest, and the layers sent versus already present."""
         import docker.errors
 
-        digest = ""
+        digest, layers = "", {}
         try:
             stream = self._client.api.push(
                 repository, tag=tag, auth_config=dict(auth) if auth else None, stream=True, decode=True
@@ -250,6 +189,8 @@ class DockerEngine:
                 if isinstance(aux, dict) and aux.get("Digest"):
                     digest = str(aux["Digest"])
                 status = str(chunk.get("status", ""))
+                if chunk.get("id") and status in ("Pushed", "Layer already exists", "Mounted from"):
+                    layers[str(chunk["id"])] = status == "Pushed"
                 if status and "progressDetail" not in chunk and chunk.get("id") is None:
                     self._log(status)
         except docker.errors.APIError as exc:
@@ -258,7 +199,8 @@ class DockerEngine:
         if not _DIGEST.fullmatch(digest):
             msg = f"docker push of {repository}:{tag} did not report a digest."
             raise OperationFailed(msg, title="Push failed")
-        return digest
+        pushed = sum(layers.values())
+        return Pushed(digest=digest, layers_pushed=pushed, layers_present=len(layers) - pushed)
 
     @staticmethod
     def _raise_push_error(repository: str, tag: str, chunk: Mapping[str, Any]) -> None:
@@ -285,31 +227,6 @@ class DockerEngine:
             )
         msg_0 = f"docker push of {repository}:{tag} failed: {detail}"
         raise OperationFailed(msg_0, hint=hint, title="Push failed")
-
-    def remote_digest(self, ref: str, auth: Mapping[str, str] | None) -> str | None:
-        """The manifest digest the registry holds for ``ref`` (``repo:tag`` or ``repo@digest``), or None."""
-        import docker.errors
-
-        try:
-            info = self._client.api.inspect_distribution(ref, auth_config=dict(auth) if auth else None)
-        except docker.errors.APIError as exc:
-            text = str(exc.explanation or exc).lower()
-            if exc.status_code in (404, 401, 403) or "manifest unknown" in text or "not found" in text:
-                return None
-            msg = f"Could not ask the registry about {ref}: {exc.explanation or exc}"
-            raise OperationFailed(msg, title="Registry error") from None
-        digest = str(info.get("Descriptor", {}).get("digest", ""))
-        return digest if _DIGEST.fullmatch(digest) else None
-
-    def pull(self, repository: str, ref: str, auth: Mapping[str, str] | None) -> None:
-        """Pull ``repository`` at tag or digest ``ref``."""
-        import docker.errors
-
-        try:
-            self._client.api.pull(repository, tag=ref, auth_config=dict(auth) if auth else None)
-        except docker.errors.APIError as exc:
-            msg = f"docker pull {repository}@{ref} failed: {exc.explanation or exc}"
-            raise OperationFailed(msg, title="Pull failed") from None
 
 
 def parse_build_args(items: Iterable[str]) -> dict[str, str]:

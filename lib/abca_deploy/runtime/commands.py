@@ -74,6 +74,7 @@ def publish_document(outcome: Outcome, reporter: Reporter | None = None) -> dict
         "runtime_id": outcome.runtime_id,
         "previous_image": outcome.previous_image,
         "built": outcome.built,
+        "build": outcome.build,
         "rolled_back_to": outcome.rolled_back_to or None,
         "config_diff": [{"setting": k, "before": b, "after": a} for k, b, a in outcome.config_diff],
         "agentcore_calls": outcome.agentcore_calls,
@@ -141,6 +142,8 @@ def _summary(doc: dict[str, Any], reporter: Reporter) -> str:
                 [[d["setting"], d["before"], d["after"]] for d in doc["config_diff"]],
             ),
         ]
+    if doc["build"]:
+        parts += ["", f"**Image:** {doc['build']}"]
     if doc["smoke_result"]:
         parts += ["", f"**Smoke test:** {doc['smoke_result']}"]
     if doc.get("rolled_back_to"):

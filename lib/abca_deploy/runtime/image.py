@@ -1,4 +1,5 @@
-"""The image half of a publish: plan what to build and where to push, then build and push (or resolve)."""
+"""The image half of a publish: plan what to build and where to push, then build and push (or resolve),
+and check what was pushed against AgentCore's limits before the runtime is touched."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import subprocess
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from abca_deploy.build.limits import AGENTCORE_IMAGE_LIMIT, check_image, sizes_text
 from abca_deploy.errors import UserError
 from abca_deploy.runtime.config import ECR_URI
 
@@ -16,8 +18,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from abca_deploy.aws.ecr import RegistryAuth
-    from abca_deploy.docker_engine import DockerEngine
+    from abca_deploy.build.facts import ImageFacts
+    from abca_deploy.build.plan import BuilderSetting, BuildReport, BuildRequest
+    from abca_deploy.build.registry import Registry
     from abca_deploy.runtime.settings import PublishSettings
+
+    Warn = Callable[..., None]
+    Build = Callable[[BuildRequest, RegistryAuth], BuildReport]
 
 CONTENT_TAG_PREFIX = "ctx-"
 
@@ -35,6 +42,11 @@ class ImagePlan:
     platform: str = ""
     content_tag: str | None = None
     extra_tags: tuple[str, ...] = ()
+    builder: BuilderSetting = "auto"
+    live_image: str | None = None  # the runtime's current image (push form, by digest): a cache source
+    cache_repository: str | None = None  # push form; None: the image repository when its tags are mutable
+    size_limit: int = AGENTCORE_IMAGE_LIMIT
+    sandbox: bool = False
 
     @property
     def builds(self) -> bool:
@@ -44,12 +56,20 @@ class ImagePlan:
 
 @dataclass(frozen=True)
 class ImageResult:
-    """The pushed or resolved image: digest-pinned URI for AgentCore, and whether anything was built."""
+    """The pushed or resolved image: the URI by digest for AgentCore, how it was made, what it is."""
 
     uri: str
     digest: str
     built: bool
     pushed_tags: tuple[str, ...]
+    build: BuildReport | None = None
+    facts: ImageFacts | None = None
+    note: str = ""  # why nothing was built
+
+    def build_summary(self) -> str:
+        """One line for the summary: how the image was made and how much was reused, and its sizes."""
+        made = self.build.summary() if self.build is not None else self.note
+        return made + (f" ({sizes_text(self.facts)})" if self.facts else "")
 
 
 def push_target(repository: str, registry_endpoint: str | None) -> str:
@@ -99,16 +119,25 @@ def start_hashing(settings: PublishSettings) -> Future[str] | None:
     return future
 
 
-def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] | None = None) -> ImagePlan:
-    """The image plan for ``repository`` (ECR form); checks the context and Dockerfile exist."""
+def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] | None = None,
+               live_image: str | None = None) -> ImagePlan:
+    """The image plan for ``repository`` (ECR form); checks the context and Dockerfile exist.
+
+    ``live_image`` is the runtime's current image (ECR form): a build imports its layers as a cache.
+    """
     from abca_deploy.docker_engine import context_digest
 
-    push_repository = push_target(repository, settings.ecr_registry_endpoint)
+    def plan(**specific: Any) -> ImagePlan:
+        return ImagePlan(
+            repository=repository, push_repository=push_target(repository, settings.ecr_registry_endpoint),
+            platform=settings.platform, size_limit=settings.image_size_limit,
+            sandbox=settings.ecr_registry_endpoint is not None, **specific,
+        )
+
     if settings.image:
         match = ECR_URI.match(settings.image)
         assert match is not None
-        ref = match["digest"] or match["tag"]
-        return ImagePlan(repository=repository, push_repository=push_repository, existing_ref=ref)
+        return plan(existing_ref=match["digest"] or match["tag"])
     context = Path(settings.context)
     if not context.is_dir():
         msg = f"--context: {settings.context!r} is not a directory."
@@ -124,62 +153,109 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
     digest = (hashing.result() if hashing
               else context_digest(context, settings.dockerfile, args, settings.platform))
     extra = tuple(dict.fromkeys(settings.tags)) if settings.tags else tuple(filter(None, [git_sha(context)]))
-    return ImagePlan(
-        repository=repository,
-        push_repository=push_repository,
+    live_match = ECR_URI.match(live_image or "")
+    live = None
+    if live_match and live_match["digest"]:  # push_target keeps the repository only: add the digest back
+        live = f"{push_target(live_image or '', settings.ecr_registry_endpoint)}@{live_match['digest']}"
+    cache_repository = settings.cache_repository
+    if cache_repository and not ECR_URI.match(cache_repository):
+        registry = ECR_URI.match(repository)
+        cache_repository = f"{registry['registry']}/{cache_repository}" if registry else cache_repository
+    return plan(
         context=context,
         dockerfile=settings.dockerfile,
         build_args=args,
-        platform=settings.platform,
         content_tag=CONTENT_TAG_PREFIX + digest[:24],
         extra_tags=extra,
+        builder=settings.builder,
+        live_image=live,
+        cache_repository=(push_target(cache_repository, settings.ecr_registry_endpoint)
+                          if cache_repository else None),
     )
 
 
+def _no_warning(message: str, *, title: str | None = None) -> None:
+    """The default warning callback: warnings are dropped (the Publisher passes its reporter's)."""
+
+
 def realize(
-    plan: ImagePlan, engine: DockerEngine, auth: RegistryAuth, *, immutable: bool, log: Callable[[str], None]
-) -> ImageResult:
-    """Build and push (skipped when the registry already has the content tag), or resolve --image."""
-    auth_config = auth.auth_config(plan.push_repository.split("/", 1)[0])
-    if not plan.builds:
-        assert plan.existing_ref is not None
-        sep = "@" if plan.existing_ref.startswith("sha256:") else ":"
-        digest = engine.remote_digest(f"{plan.push_repository}{sep}{plan.existing_ref}", auth_config)
-        if digest is None:
-            msg = f"--image: {plan.repository}{sep}{plan.existing_ref} does not exist in the registry."
-            raise UserError(
-                msg, hint="Push it first, or name an existing tag or digest.", title="Unknown image"
-            )
-        return ImageResult(f"{plan.repository}@{digest}", digest, built=False, pushed_tags=())
-    assert plan.content_tag is not None
-    assert plan.context is not None
-    local = f"{plan.push_repository}:{plan.content_tag}"
-    digest = engine.remote_digest(local, auth_config)
-    built, pushed = False, []
-    if digest is None:
-        log(f"building {plan.context}/{plan.dockerfile} for {plan.platform}")
-        engine.build(plan.context, plan.dockerfile, local, plan.build_args, plan.platform)
-        digest = engine.push(plan.push_repository, plan.content_tag, auth_config)
-        built, pushed = True, [plan.content_tag]
-    else:
-        log(f"the registry already has {plan.content_tag} ({digest}): build and push skipped")
-    for tag in plan.extra_tags:
-        if _push_extra_tag(plan, tag, digest, engine, auth_config, immutable=immutable, log=log):
-            pushed.append(tag)
-    return ImageResult(f"{plan.repository}@{digest}", digest, built=built, pushed_tags=tuple(pushed))
-
-
-def _push_extra_tag(
     plan: ImagePlan,
-    tag: str,
-    digest: str,
-    engine: DockerEngine,
-    auth_config: dict[str, str],
+    auth: RegistryAuth,
     *,
     immutable: bool,
     log: Callable[[str], None],
-) -> bool:
-    existing = engine.remote_digest(f"{plan.push_repository}:{tag}", auth_config)
+    warn: Warn = _no_warning,
+    registry: Registry | None = None,
+    build: Build | None = None,
+) -> ImageResult:
+    """Build and push (skipped when the registry already has the content tag), or resolve --image; then
+    check the image against AgentCore's limits (OperationFailed when over: nothing is updated) and tag it."""
+    from abca_deploy.build.facts import read_image
+    from abca_deploy.build.registry import Registry
+
+    host, _, repository = plan.push_repository.partition("/")
+    registry = registry or Registry(host, auth.username, auth.password)
+    report, note = None, ""
+    if not plan.builds:
+        assert plan.existing_ref is not None
+        digest = registry.digest(repository, plan.existing_ref)
+        if digest is None:
+            sep = "@" if plan.existing_ref.startswith("sha256:") else ":"
+            msg = f"--image: {plan.repository}{sep}{plan.existing_ref} does not exist in the registry."
+            hint = "Push it first, or name an existing tag or digest."
+            raise UserError(msg, hint=hint, title="Unknown image")
+        note = "not built: --image names an existing image"
+    else:
+        assert plan.content_tag is not None
+        digest = registry.digest(repository, plan.content_tag)
+        if digest is None:
+            report = (build or _build_for(plan, immutable, log))(_request(plan), auth)
+            digest = registry.digest(repository, plan.content_tag) or report.digest
+            log(f"build: {report.summary()}")
+        else:
+            note = f"build and push skipped: the registry already has {plan.content_tag}"
+            log(f"the registry already has {plan.content_tag} ({digest}): build and push skipped")
+    facts = read_image(registry, repository, digest)
+    verdict = check_image(facts, limit=plan.size_limit, platform=plan.platform, sandbox=plan.sandbox)
+    log(f"image {digest}: {facts.media_type}, {facts.platform}, {sizes_text(facts)}")
+    for line in verdict.notes:
+        log(line)
+    for line in verdict.warnings:
+        warn(line, title="Image near AgentCore's limit")
+    pushed = [plan.content_tag] if report is not None and plan.content_tag else []
+    for tag in plan.extra_tags:
+        if _tag(plan, tag, digest, registry, immutable=immutable):
+            pushed.append(tag)
+    return ImageResult(f"{plan.repository}@{digest}", digest, built=report is not None,
+                       pushed_tags=tuple(pushed), build=report, facts=facts, note=note)
+
+
+def _request(plan: ImagePlan) -> BuildRequest:
+    from abca_deploy.build.plan import BuildRequest
+
+    assert plan.context is not None
+    return BuildRequest(context=plan.context, dockerfile=plan.dockerfile, build_args=plan.build_args,
+                        platform=plan.platform, image=f"{plan.push_repository}:{plan.content_tag}")
+
+
+def _build_for(plan: ImagePlan, immutable: bool, log: Callable[[str], None]) -> Build:
+    """The real build for ``plan``: the cache repository is the image's own unless its tags are immutable."""
+    from abca_deploy.build.run import build_image
+
+    cache_repository = plan.cache_repository or (None if immutable else plan.push_repository)
+
+    def run(request: BuildRequest, auth: RegistryAuth) -> BuildReport:
+        log(f"building {plan.context}/{plan.dockerfile} for {plan.platform}")
+        return build_image(request, auth, setting=plan.builder, live_image=plan.live_image,
+                           cache_repository=cache_repository, log=log)
+
+    return run
+
+
+def _tag(plan: ImagePlan, tag: str, digest: str, registry: Registry, *, immutable: bool) -> bool:
+    """Point ``tag`` at ``digest`` by copying the manifest (no layer moves); False when it already does."""
+    repository = plan.push_repository.partition("/")[2]
+    existing = registry.digest(repository, tag)
     if existing == digest:
         return False
     if existing is not None and immutable:
@@ -187,11 +263,5 @@ def _push_extra_tag(
         raise UserError(
             msg, hint="The repository's tags are immutable: pass another --tag.", title="Immutable tag taken"
         )
-    source = f"{plan.push_repository}:{plan.content_tag}"
-    if not engine.has_local(source):
-        engine.pull(plan.push_repository, plan.content_tag or "", auth_config)
-    engine.tag(source, plan.push_repository, tag)
-    pushed = engine.push(plan.push_repository, tag, auth_config)
-    if pushed != digest:
-        log(f"warning: tag {tag} was pushed as {pushed}, not {digest}")
+    registry.put_manifest(repository, tag, registry.manifest(repository, digest))
     return True

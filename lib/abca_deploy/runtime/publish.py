@@ -34,6 +34,7 @@ class Outcome:
     image_uri: str = ""
     image_digest: str = ""
     built: bool = False
+    build: str = ""
     smoke: SmokeResult | None = None
     rolled_back_to: str = ""
     config_diff: list[tuple[str, str, str]] = field(default_factory=list)
@@ -154,7 +155,7 @@ class Publisher:
         from abca_deploy.runtime.image import plan_image
 
         repository, immutable = (self.c.repository or repository_for)(self.s, self.out.previous_image)
-        plan = plan_image(self.s, repository, hashing)
+        plan = plan_image(self.s, repository, hashing, live_image=self.out.previous_image)
         request = cfg.with_image(cfg.carry_forward(current), f"{repository}@<digest of the pushed image>")
         self.out.plan = {
             "runtime_id": self.out.runtime_id,
@@ -200,6 +201,7 @@ class Publisher:
     def _image(self, plan: ImagePlan, immutable: bool) -> ImageResult:
         image = (self.c.image or self._realize)(plan, immutable, self.r.info)
         self.out.image_uri, self.out.image_digest, self.out.built = image.uri, image.digest, image.built
+        self.out.build = image.build_summary()
         self.r.info(
             f"image {image.uri}"
             + (f" (pushed tags: {', '.join(image.pushed_tags)})" if image.pushed_tags else "")
@@ -209,12 +211,11 @@ class Publisher:
     def _realize(self, plan: ImagePlan, immutable: bool, log: Callable[[str], None]) -> ImageResult:
         from abca_deploy.aws.ecr import Ecr
         from abca_deploy.aws.session import client
-        from abca_deploy.docker_engine import DockerEngine, connect
         from abca_deploy.runtime.image import realize
 
         auth = Ecr(client("ecr", self.s.aws_region)).authorization()
         self.r.mask(auth.password)
-        return realize(plan, DockerEngine(connect(), log=log), auth, immutable=immutable, log=log)
+        return realize(plan, auth, immutable=immutable, log=log, warn=self.r.warning)
 
     def _roll_out(self, runtime_id: str, request: dict[str, Any], poller: Poller) -> None:
         from abca_deploy.runtime.smoke import smoke_test

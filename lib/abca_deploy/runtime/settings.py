@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_settings import NoDecode
 
+from abca_deploy.build.limits import AGENTCORE_IMAGE_LIMIT
 from abca_deploy.runtime.config import ECR_URI
 from abca_deploy.settings import CommandSettings, Lines, Region, SsmParameterName, matching, split_lines
 
@@ -123,6 +124,16 @@ class PublishSettings(TargetSettings):
     tags: ImageTags = Field(
         default_factory=list, description="Extra image tags (default: the git commit SHA when known).",
         json_schema_extra={"form": "1-128 of [A-Za-z0-9_.-], not starting with . or -", "metavar": "TAG"})
+    builder: Literal["auto", "buildkit", "classic"] = Field(
+        "auto", description="How to build: BuildKit through docker buildx, layers reused from the registry "
+                            "(auto falls back to the classic builder, cold, when buildx is missing).")
+    cache_repository: str | None = Field(
+        None, description="ECR repository (name or URI, mutable tags) for BuildKit's registry cache of every "
+                          "stage (default: the image repository unless its tags are immutable).")
+    image_size_limit: int = Field(
+        AGENTCORE_IMAGE_LIMIT, gt=0, description="Bytes an image may have, compressed or unpacked, before "
+                                                 "the update is refused (AgentCore's limit: 2 GB).",
+        json_schema_extra={"form": "a number of bytes such as 2000000000"})
     image: EcrImage = Field(
         None, description="Deploy an existing ECR image by tag or digest; no build.",
         json_schema_extra={"form": "<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or …@sha256:…"})
