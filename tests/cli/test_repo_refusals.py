@@ -195,6 +195,12 @@ HOSTILE = [
      "--github-token-env: is not an environment variable name; allowed: the NAME of an environment variable"),
     ("a token value where a model belongs", ["octo/app", "--model", GHP],
      "--model: is not an inference-profile id"),
+    ("a token value as the stack name", ["octo/app", "--stack-name", GHP],
+     "--stack-name: is not a CloudFormation stack name; allowed: a stack name"),
+    ("a 300-character stack name", ["octo/app", "--stack-name", "s" * 300],
+     "--stack-name: is not a CloudFormation stack name (got 'sss"),
+    ("a table name with a slash", ["octo/app", "--repo-table", "a/b"],
+     "--repo-table: is not a DynamoDB table name (got 'a/b'); allowed: 3-255 letters"),
     ("a token value as a Cedar file name", ["octo/app", "--cedar-policy-files", GHP],
      "--cedar-policy-files: cannot read (a value that looks like a credential, not shown) (No such file"),
 ]

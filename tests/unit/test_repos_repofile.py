@@ -83,7 +83,8 @@ def test_every_error_is_reported_and_nothing_is_half_accepted(tmp_path: Path) ->
 
 def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     parsed = load(tmp_path / "missing.yaml")
-    assert parsed.errors == (f"--file: cannot read {tmp_path / 'missing.yaml'} (No such file or directory)",)
+    assert parsed.errors == (f"--file: cannot read {tmp_path / 'missing.yaml'} (No such file or directory); "
+                             "allowed: a regular UTF-8 file of at most 8 MB",)
 
 
 def test_the_example_file_is_valid() -> None:
@@ -144,13 +145,15 @@ def test_a_device_or_a_fifo_is_refused_without_reading(tmp_path: Path) -> None:
 
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # opening it for reading would block forever without O_NONBLOCK
-    assert load(fifo).errors == (f"--file: cannot read {fifo} (not a regular file)",)
-    assert load(Path("/dev/zero")).errors == ("--file: cannot read /dev/zero (not a regular file)",)
-    assert load(tmp_path).errors == (f"--file: cannot read {tmp_path} (not a regular file)",)
+    allowed = "; allowed: a regular UTF-8 file of at most 8 MB"
+    assert load(fifo).errors == (f"--file: cannot read {fifo} (not a regular file){allowed}",)
+    assert load(Path("/dev/zero")).errors == (f"--file: cannot read /dev/zero (not a regular file){allowed}",)
+    assert load(tmp_path).errors == (f"--file: cannot read {tmp_path} (not a regular file){allowed}",)
 
 
 def test_an_oversized_file_is_refused(tmp_path: Path) -> None:
     from abca_deploy.repos.repofile import MAX_BYTES
 
     path = write(tmp_path, "repos: {}\n" + "#" * MAX_BYTES)
-    assert load(path).errors == (f"--file: cannot read {path} (larger than {MAX_BYTES} bytes)",)
+    assert load(path).errors[0].startswith(
+        f"--file: cannot read {path} (larger than {MAX_BYTES} bytes); allowed")

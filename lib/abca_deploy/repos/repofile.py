@@ -102,7 +102,7 @@ def _parse(path: Path) -> tuple[Any, yaml.Node | None, str | None]:
     try:
         text = files.read_text(path, MAX_BYTES)
     except ValueError as exc:
-        return None, None, f"--file: {exc}"
+        return None, None, f"--file: {exc}; allowed: a regular UTF-8 file of at most {MAX_BYTES // 2**20} MB"
     where = files.shown_path(path)
     try:
         line = _too_deep(text)
