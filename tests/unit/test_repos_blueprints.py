@@ -81,3 +81,19 @@ def test_an_update_only_call_declares_the_repo_with_unknown_fields() -> None:
     del resource["Properties"]["Create"]
     found, _ = declared(template((logical, resource)), TABLE)
     assert [(d.repo, d.fields) for d in found] == [("octo/app", None)]
+
+
+def test_a_template_aws_cdk_lib_synthesized_is_read() -> None:
+    """tests/fixtures/cdk_blueprints: what aws-cdk-lib 2.276 really renders for such custom resources."""
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "cdk_blueprints" / "template.json"
+    found, unreadable = declared(json.loads(fixture.read_text()), "backgroundagent-dev-RepoTableEFF51FFC-1X")
+    assert unreadable == []
+    assert {d.repo: (d.where, dict(d.fields or {})) for d in found} == {
+        "awslabs/agent-plugins": ("backgroundagent-dev/PluginsBlueprint/RepoConfigCR", {}),
+        "acme/fork": ("backgroundagent-dev/ForkBlueprint/RepoConfigCR", {
+            "max_turns": 80, "github_token_secret_arn": "${Ref:ForkToken7FABEBDA}",
+            "egress_allowlist": ("pypi.org", "*.example.com"),
+            "system_prompt_overrides": 'Say "hi"\nand \\ backslash'}),
+    }
