@@ -69,7 +69,7 @@ def test_a_cdk_owned_repo_listed_with_its_declared_fields_is_left_alone(
     assert run.code == 0, run.err
     assert "acme/pinned: owned by CDK (backgroundagent-dev/ForkBlueprint/RepoConfigCR), left to cdk deploy" \
         in run.out
-    assert run.out.splitlines()[-1] == f"{path}: no repositories declared."
+    assert run.out.splitlines()[-1] == f"{path}: no repositories for the table to sync."
     assert cdk_stack.items() == before
 
 

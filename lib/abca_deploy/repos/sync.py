@@ -55,7 +55,7 @@ def counts_text(changes: Sequence[Change], *, dry_run: bool) -> str:
     counts = Counter[str](c.action for c in changes)
     verbs = render.PLANNED if dry_run else render.DONE
     parts = [f"{counts[a]} {verbs[a].removeprefix('would ')}" for a in ORDER if counts[a]]
-    return ", ".join(parts) if parts else "no repositories declared"
+    return ", ".join(parts) if parts else "no repositories for the table to sync"
 
 
 def _refuse(reporter: Reporter, errors: Sequence[str]) -> None:
