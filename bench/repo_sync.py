@@ -21,8 +21,10 @@ from pathlib import Path
 
 import yaml
 
-MODELS = ["us.anthropic.claude-opus-4-8", "eu.anthropic.claude-sonnet-4-6", "apac.anthropic.claude-opus-5"]
-CEDAR = 'forbid(principal, action == Action::"push", resource) when { resource.branch == "main" };'
+MODELS = ["global.anthropic.claude-opus-4-8", "global.anthropic.claude-sonnet-4-6",
+          "global.anthropic.claude-opus-5"]
+CEDAR = ('forbid (principal, action == Agent::Action::"execute_bash", resource) '
+         'when { context.command like "*git push --force*" };')
 
 
 def repos_yaml(count: int, *, bump_every: int = 0) -> str:
@@ -62,7 +64,9 @@ def start_platform() -> tuple[object, str]:
             "KeySchema": [{"AttributeName": "repo", "KeyType": "HASH"}],
             "AttributeDefinitions": [{"AttributeName": "repo", "AttributeType": "S"}],
             "BillingMode": "PAY_PER_REQUEST"}}},
-        "Outputs": {"RepoTableName": {"Value": {"Ref": "RepoTable"}}},
+        "Outputs": {"RepoTableName": {"Value": {"Ref": "RepoTable"}},
+                    "BedrockModelIds": {"Value": ",".join(m.removeprefix("global.") for m in MODELS)},
+                    "BedrockGeoRegion": {"Value": "global"}},
     }
     boto3.client("cloudformation").create_stack(StackName="bench-stack", TemplateBody=json.dumps(template))
     return server, "bench-stack"

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 from abca_deploy.cli import main
 
@@ -45,7 +46,8 @@ def test_sync_creates_then_changes_nothing(repo_stack: RepoStack, repo_actions: 
     assert first.output("repo").splitlines() == ["octo/app", "octo/docs", "octo/plain"]
     assert first.out.splitlines()[-1] == f"{repos_file}: 3 created."
     assert "| `octo/docs` | created |" in first.summary
-    assert any("octo/app: egress_allowlist changed" in line for line in first.err.splitlines())
+    assert any("octo/app: egress_allowlist is stored, but ABCA does not read it from the table" in line
+               for line in first.err.splitlines())
     app = repo_stack.item("octo/app")
     assert app is not None
     assert {k: v for k, v in app.items() if k not in ("onboarded_at", "updated_at")} == {
@@ -115,8 +117,8 @@ def test_an_invalid_file_writes_nothing_and_names_every_problem(
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert errors == [
         f"error: {path}:3: octo/app: max_turns: is out of range (got 900); allowed: integer 1-500",
-        f"error: {path}:5: 'bad name' is not OWNER/REPO (got 'bad name'); allowed: OWNER/REPO of letters, "
-        "digits, '.', '_' or '-'"]
+        f"error: {path}:5: 'bad name' is not OWNER/REPO; allowed: OWNER/REPO of letters, digits, '.', '_' or "
+        "'-' (owner at most 39, name at most 100 characters)"]
     assert repo_stack.items() == []
 
 
@@ -138,4 +140,18 @@ def test_sync_guardrails(repo_stack: RepoStack, repo_actions: ActionsEnv, repos_
     capacity = repo_actions.run("repo", "sync", "--file", str(repos_file), "--max-repos", "2")
     assert capacity.code == 2
     assert "0 repositories are active and this would make 3, over the limit of 2" in capacity.err
+    assert repo_stack.items() == []
+
+
+def test_a_row_over_dynamodbs_item_limit_is_refused_before_any_write(
+        repo_stack: RepoStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "repos.yaml"
+    prompt = "be careful. " * 40_000  # 480 KB: fits the file cap, not a DynamoDB item
+    path.write_text(yaml.safe_dump({"repos": {"octo/a": {"max_turns": 5},
+                                              "octo/b": {"system_prompt_overrides": prompt}}}))
+    assert main(["repo", "sync", "--file", str(path)]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1
+    assert "octo/b: the row would be 480" in err[0]
+    assert "over DynamoDB's item limit of 409600 bytes" in err[0]
     assert repo_stack.items() == []

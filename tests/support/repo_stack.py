@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,15 +49,80 @@ class RepoStack:
         return sorted(s["Name"] for s in listed)
 
 
-def create_stack(name: str = STACK, extra_outputs: dict[str, str] | None = None) -> RepoStack:
-    """Create the stack (table + outputs) on the current endpoint."""
+class Intrinsic(dict[str, Any]):
+    """A CloudFormation intrinsic (``{"Ref": ...}``) inside an SDK call: a token to CDK's JSON serializer."""
+
+
+def cdk_json(call: Any) -> Any:
+    """Serialize ``call`` the way aws-cdk-lib's ``Stack.toJsonString`` does for an AwsCustomResource property.
+
+    Without tokens: a JSON string. With tokens: ``Fn::Join`` with delimiter "" of JSON text fragments and the
+    intrinsics, each string-typed intrinsic between the quotes of the value it stands for.
+    """
+    found: list[Intrinsic] = []
+
+    def placeholder(value: Any) -> Any:
+        if isinstance(value, Intrinsic):
+            found.append(value)
+            return f"@@TOKEN{len(found) - 1}@@"
+        if isinstance(value, dict):
+            return {k: placeholder(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [placeholder(v) for v in value]
+        return value
+
+    text = json.dumps(placeholder(call), separators=(",", ":"))
+    if not found:
+        return text
+    pieces = re.split(r"@@TOKEN(\d+)@@", text)
+    parts: list[Any] = [piece if i % 2 == 0 else dict(found[int(piece)]) for i, piece in enumerate(pieces)]
+    return {"Fn::Join": ["", [p for p in parts if p != ""]]}
+
+
+def blueprint(repo: str, item: dict[str, Any] | None = None, *, construct: str = "AgentPluginsBlueprint",
+              table: Any = None) -> tuple[str, dict[str, Any]]:
+    """A logical id and the ``Custom::AWS`` resource ABCA's Blueprint construct synthesizes for ``repo``.
+
+    ``item`` holds the row's settable attributes in DynamoDB's low-level form (values may be ``Intrinsic``).
+    """
+    table = Intrinsic(Ref="RepoTable") if table is None else table
+    stamp = "2026-08-14T10:00:00.000Z"
+    full = {"repo": {"S": repo}, "status": {"S": "active"}, "onboarded_at": {"S": stamp},
+            "updated_at": {"S": stamp}, **(item or {})}
+    physical = {"id": f"blueprint-{repo}"}
+    create = {"service": "DynamoDB", "action": "putItem", "parameters": {"TableName": table, "Item": full},
+              "physicalResourceId": physical}
+    update = {"service": "DynamoDB", "action": "updateItem", "parameters": {
+        "TableName": table, "Key": {"repo": {"S": repo}}, "UpdateExpression": "SET #status = :active",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":active": {"S": "active"}}}, "physicalResourceId": physical}
+    logical = construct + "RepoConfigCR" + format(zlib.crc32(repo.encode()), "08X")
+    return logical, {
+        "Type": "Custom::AWS",
+        "Properties": {"ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:AWS679f53fa",
+                       "Create": cdk_json(create), "Update": cdk_json(update), "InstallLatestAwsSdk": False},
+        "UpdateReplacePolicy": "Delete", "DeletionPolicy": "Delete",
+        "Metadata": {"aws:cdk:path": f"{STACK}/{construct}/RepoConfigCR/Resource/Default"},
+    }
+
+
+def create_stack(name: str = STACK, extra_outputs: dict[str, str] | None = None,
+                 resources: dict[str, Any] | None = None) -> RepoStack:
+    """Create the stack (table + outputs, and any ``resources``) on the current endpoint.
+
+    Custom resources are kept in the template (GetTemplate returns them) but never created: moto would try to
+    invoke their provider, so they carry a condition that is false.
+    """
     outputs: dict[str, Any] = {"RepoTableName": {"Value": {"Ref": "RepoTable"}}}
     outputs.update({key: {"Value": value} for key, value in (extra_outputs or {}).items()})
+    extra = {key: {**value, "Condition": "Never"} if value["Type"].startswith("Custom::") else value
+             for key, value in (resources or {}).items()}
     template = {
+        "Conditions": {"Never": {"Fn::Equals": ["synth", "deploy"]}},
         "Resources": {"RepoTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
             "KeySchema": [{"AttributeName": "repo", "KeyType": "HASH"}],
             "AttributeDefinitions": [{"AttributeName": "repo", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST"}}},
+            "BillingMode": "PAY_PER_REQUEST"}}, **extra},
         "Outputs": outputs,
     }
     cfn = boto3.client("cloudformation")

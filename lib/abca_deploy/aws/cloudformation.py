@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from abca_deploy.aws.errors import aws_call, error_code
-from abca_deploy.errors import UserError
+from abca_deploy.errors import OperationFailed, UserError
 
 
 class CloudFormation:
@@ -54,10 +54,39 @@ class CloudFormation:
         try:
             parsed: dict[str, Any] = json.loads(body)
         except ValueError:
-            import yaml
-
-            parsed = yaml.safe_load(body)
+            parsed = _load_yaml(body, stack_name)
         return parsed
+
+
+def _load_yaml(body: str, stack_name: str) -> dict[str, Any]:
+    """A YAML template, its short-form intrinsics (``!Ref X``, ``!GetAtt A.B``, ``!Sub …``) in long form."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        if suffix == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        return {suffix if suffix == "Ref" else f"Fn::{suffix}": value}
+
+    Loader.add_multi_constructor("!", intrinsic)
+    try:
+        parsed = yaml.load(body, Loader=Loader)  # a SafeLoader subclass: no arbitrary objects
+    except yaml.YAMLError as exc:
+        msg = (f"The template of stack {stack_name} is neither JSON nor YAML that can be read "
+               f"({type(exc).__name__}).")
+        raise OperationFailed(msg, title="Unreadable template") from None
+    if not isinstance(parsed, dict):
+        msg = f"The template of stack {stack_name} is not a mapping."
+        raise OperationFailed(msg, title="Unreadable template")
+    return parsed
 
 
 def _unknown_stack(stack_name: str) -> UserError:

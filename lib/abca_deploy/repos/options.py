@@ -6,15 +6,17 @@ plural; ``FLAG_FIELDS`` maps each to the table attribute it writes.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal  # noqa: TC003 - pydantic resolves annotations at runtime
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 - pydantic resolves annotations at runtime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
+from abca_deploy.repos import cedar, files, models
 from abca_deploy.repos import validate as v
 from abca_deploy.repos.schema import BY_NAME, Value
-from abca_deploy.settings import CommaList, CommandSettings, Lines, Region
+from abca_deploy.settings import CommaList, CommandSettings, Lines, Region, looks_like_credential, matching
 
 FLAG_FIELDS = {
     "compute_type": "compute_type", "runtime_arn": "runtime_arn", "model": "model_id",
@@ -30,6 +32,33 @@ FLAG_FIELDS = {
 ROLES = Literal["read", "triage", "write", "maintain", "admin"]
 RepoName = Annotated[str, AfterValidator(v.repo_name)]
 """OWNER/REPO, validated like the Blueprint construct."""
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+ENV_FORM = "the NAME of an environment variable that holds the token (letters, digits, '_')"
+
+
+def env_var_name(value: str) -> str:
+    """The name of an environment variable; a value that looks like a token itself is refused unseen."""
+    if looks_like_credential(value):
+        msg = ("looks like a token, not the name of an environment variable (the value is not shown): put "
+               "the token in an environment variable and pass that variable's name")
+        raise ValueError(msg)
+    if not ENV_NAME.fullmatch(value):
+        msg = "is not an environment variable name"
+        raise ValueError(msg)
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(env_var_name)]
+"""The name of an environment variable that holds a token (never the token)."""
+
+
+_STACK = r"[A-Za-z][A-Za-z0-9-]{0,127}"
+StackName = Annotated[str, matching(
+    rf"{_STACK}|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{{12}}:stack/{_STACK}/[A-Za-z0-9-]+",
+    "is not a CloudFormation stack name")]
+"""A stack name or stack ARN, as CloudFormation names them."""
+TableName = Annotated[str | None, matching(r"[A-Za-z0-9_.-]{3,255}", "is not a DynamoDB table name")]
+"""An optional DynamoDB table name."""
 
 
 def _form(attribute: str, metavar: str = "VALUE") -> Any:
@@ -39,9 +68,12 @@ def _form(attribute: str, metavar: str = "VALUE") -> Any:
 class TableSettings(CommandSettings):
     """Where the repo table is: its name, or the stack whose ``RepoTableName`` output names it."""
 
-    stack_name: str = Field("backgroundagent-dev",
-                            description="Stack whose RepoTableName output names the table.")
-    repo_table: str | None = Field(None, description="The repo table's name (skips the stack lookup).")
+    stack_name: StackName = Field(
+        "backgroundagent-dev", description="Stack whose RepoTableName output names the table.",
+        json_schema_extra={"form": "a stack name (a letter, then letters, digits or '-'; at most 128) or "
+                                   "a stack ARN"})
+    repo_table: TableName = Field(None, description="The repo table's name (skips the stack lookup).",
+                                  json_schema_extra={"form": "3-255 letters, digits, '_', '.' or '-'"})
     aws_region: Region = Field(None, description="AWS region (default: AWS_REGION).",
                            json_schema_extra={"form": "an AWS region such as us-east-1"})
 
@@ -69,14 +101,19 @@ class WriteSettings(TableSettings):
                                   json_schema_extra={"form": "an integer of at least 1", "metavar": "N"})
     required_permission: ROLES = Field(
         "admin", description="In Actions, the role the triggering actor needs on the platform repository.")
-    platform_token_env: str = Field(
+    platform_token_env: EnvName = Field(
         "GITHUB_TOKEN", description="Environment variable with a token that can read the platform repository "
-                                    "(for the actor check in Actions).")
+                                    "(for the actor check in Actions).",
+        json_schema_extra={"form": ENV_FORM, "metavar": "VAR"})
     github_api_url: str | None = Field(None, description="GitHub REST API root (default: GITHUB_API_URL or "
                                        "https://api.github.com; GitHub Enterprise: https://HOST/api/v3).",
                                        json_schema_extra={"form": "an http(s) URL"})
-    allowed_models: CommaList = Field(list(v.DEFAULT_MODELS), description="Bare model ids the stack grants.",
-                                      json_schema_extra={"metavar": "MODEL"})
+    allowed_models: CommaList = Field(
+        [], description="Override the model ids the stack grants (default: its BedrockModelIds and "
+                        "BedrockGeoRegion outputs, else ABCA's default list with us. profiles). Bare ids "
+                        "take the stack's geography; an id with a geography prefix is taken as it is.",
+        json_schema_extra={"form": "bare model ids such as anthropic.claude-opus-4-8, or profile ids such as "
+                                   "global.anthropic.claude-opus-4-8", "metavar": "MODEL"})
 
     @field_validator("github_api_url")
     @classmethod
@@ -89,7 +126,7 @@ class WriteSettings(TableSettings):
     @field_validator("allowed_models")
     @classmethod
     def _models(cls, value: list[str]) -> list[str]:
-        return [v.bare_model(model) for model in value]
+        return [models.allowed_entry(model) for model in value]
 
 
 class OffboardSettings(WriteSettings):
@@ -103,7 +140,11 @@ class SyncSettings(WriteSettings):
     """``repo sync``."""
 
     file: Path = Field(description="The repos.yaml file.", json_schema_extra={"metavar": "FILE"})
-    prune: bool = Field(False, description="Offboard active repositories the file does not list.")
+    prune: bool = Field(False, description="Offboard active repositories the file does not list (never one a "
+                                           "CDK Blueprint of the stack declares).")
+    confirm_prune_all: bool = Field(
+        False, description="Confirm --prune with a file that declares no repositories: offboard every active "
+                           "repository the table owns.")
 
 
 class FieldSettings(WriteSettings):
@@ -115,7 +156,8 @@ class FieldSettings(WriteSettings):
                                      json_schema_extra=_form("compute_type", "TYPE"))
     runtime_arn: str | None = Field(None, description="Per-repo AgentCore runtime ARN.",
                                     json_schema_extra=_form("runtime_arn", "ARN"))
-    model: str | None = Field(None, description="Inference-profile id, e.g. us.anthropic.claude-opus-4-8.",
+    model: str | None = Field(None, description="Inference-profile id the stack grants, e.g. "
+                                                "us.anthropic.claude-opus-4-8.",
                               json_schema_extra=_form("model_id", "MODEL"))
     max_turns: int | None = Field(None, description="Agent turn limit, 1-500.",
                                   json_schema_extra=_form("max_turns", "N"))
@@ -131,7 +173,8 @@ class FieldSettings(WriteSettings):
                                      json_schema_extra=_form("lint_command", "COMMAND"))
     system_prompt_overrides: str | None = Field(None, description="Extra system prompt text.",
                                                 json_schema_extra=_form("system_prompt_overrides", "TEXT"))
-    egress_allowlist: CommaList = Field([], description="Egress domains (take effect at the next deploy).",
+    egress_allowlist: CommaList = Field([], description="Egress domains (stored like the Blueprint's; ABCA's "
+                                                        "DNS firewall does not read them from the table).",
                                         json_schema_extra=_form("egress_allowlist", "DOMAIN"))
     cedar_policy_files: Lines = Field([], description="Files of Cedar policies.",
                                      json_schema_extra=_form("cedar_policies", "FILE"))
@@ -142,10 +185,10 @@ class FieldSettings(WriteSettings):
     skills: Lines = Field([], description="Skill registry refs.", json_schema_extra=_form("skills", "REF"))
     token_secret_arn: str | None = Field(None, description="A secret that holds the repo's GitHub token.",
                                          json_schema_extra=_form("github_token_secret_arn", "ARN"))
-    github_token_env: str | None = Field(
+    github_token_env: EnvName | None = Field(
         None, description="Environment variable holding the repo's GitHub token (stored in Secrets Manager; "
                           "a token is never passed as a flag).",
-        json_schema_extra={"form": "an environment variable name", "metavar": "VAR"})
+        json_schema_extra={"form": ENV_FORM, "metavar": "VAR"})
 
     @field_validator("compute_type", "runtime_arn", "max_turns", "max_budget_usd", "poll_interval_ms",
                      "approval_gate_cap", "build_command", "lint_command", "system_prompt_overrides",
@@ -156,9 +199,8 @@ class FieldSettings(WriteSettings):
 
     @field_validator("model")
     @classmethod
-    def _model(cls, value: str | None, info: ValidationInfo) -> str | None:
-        allowed = info.data.get("allowed_models", v.DEFAULT_MODELS)
-        return None if value is None else v.model_id(value, allowed)
+    def _model(cls, value: str | None) -> str | None:
+        return None if value is None else models.shape(value)
 
     @field_validator("egress_allowlist", "mcp_servers", "cedar_policy_modules", "skills")
     @classmethod
@@ -169,7 +211,7 @@ class FieldSettings(WriteSettings):
     @classmethod
     def _cedar(cls, value: list[str]) -> list[str]:
         if value:
-            v.cedar(read_policies(value), names=value)
+            read_policies(value)
         return value
 
     @field_validator("github_token_env")
@@ -177,9 +219,6 @@ class FieldSettings(WriteSettings):
     def _token_env(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        if not value.replace("_", "").isalnum() or value[0].isdigit():
-            msg = "is not an environment variable name"
-            raise ValueError(msg)
         if info.data.get("token_secret_arn"):
             msg = "cannot be combined with --token-secret-arn (choose one)"
             raise ValueError(msg)
@@ -212,16 +251,10 @@ class UpdateSettings(FieldSettings):
         return names
 
 
-def read_policies(paths: list[str]) -> list[str]:
-    """The text of each Cedar policy file."""
-    texts = []
-    for path in paths:
-        try:
-            texts.append(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            msg = f"cannot read {path} ({exc.strerror if isinstance(exc, OSError) else 'not UTF-8 text'})"
-            raise ValueError(msg) from None
-    return texts
+def read_policies(paths: list[str]) -> tuple[str, ...]:
+    """The text of each Cedar policy file (regular files, bounded reads), checked as ABCA's agent loads it."""
+    texts = [files.read_text(path, cedar.MAX_BYTES) for path in paths]
+    return cedar.check(texts, names=[files.shown_path(path) for path in paths])
 
 
 def wanted_fields(settings: FieldSettings) -> dict[str, Value]:

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Literal
 from abca_deploy.errors import UserError
 from abca_deploy.repos.schema import (
     ACTIVE,
+    MAX_ITEM_BYTES,
     REMOVED,
     SETTABLE,
     RepoRow,
     Value,
     frozen,
     iso_now,
+    item_from_row,
+    item_size,
     removal_ttl,
 )
 
@@ -104,6 +107,18 @@ def _create(repo: str, fields: Mapping[str, Value], now: datetime) -> Change:
 def _reactivate(current: RepoRow, fields: Mapping[str, Value], now: datetime) -> Change:
     base = replace(current, status=ACTIVE, ttl=None, onboarded_at=current.onboarded_at or iso_now(now))
     return _planned(current.repo, "reactivate", current, _with_fields(base, fields), now)
+
+
+def check_size(changes: Iterable[Change]) -> None:
+    """Refuse a planned row larger than DynamoDB stores (the write would fail mid-way through a sync)."""
+    for change in changes:
+        if change.changed and change.target is not None:
+            size = item_size(item_from_row(change.target))
+            if size > MAX_ITEM_BYTES:
+                msg = (f"{change.repo}: the row would be {size} bytes, over DynamoDB's item limit of "
+                       f"{MAX_ITEM_BYTES} bytes.")
+                raise UserError(msg, hint="Shorten system_prompt_overrides or cedar_policies.",
+                                title="Row too large")
 
 
 def plan_onboard(repo: str, current: RepoRow | None, wanted: Mapping[str, Value], now: datetime) -> Change:

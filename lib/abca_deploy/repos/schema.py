@@ -7,6 +7,7 @@ that others wrote is lost.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -168,6 +169,28 @@ def item_from_row(row: RepoRow) -> dict[str, Any]:
     if row.ttl is not None:
         item["ttl"] = {"N": str(row.ttl)}
     return item
+
+
+MAX_ITEM_BYTES = 400 * 1024
+"""DynamoDB's item size limit: attribute names and values together."""
+
+
+def _value_size(attribute: dict[str, Any]) -> int:
+    (kind, value), = attribute.items()
+    if kind == "S":
+        return len(str(value).encode())
+    if kind == "N":
+        return (len(str(value).lstrip("-").replace(".", "")) + 1) // 2 + 1
+    if kind in ("L", "M"):
+        items = value if kind == "L" else value.values()
+        names = sum(len(k.encode()) for k in value) if kind == "M" else 0
+        return 3 + names + sum(1 + _value_size(item) for item in items)
+    return len(json.dumps(value))
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """The size DynamoDB counts against MAX_ITEM_BYTES for a low-level item (names plus values)."""
+    return sum(len(name.encode()) + _value_size(attribute) for name, attribute in item.items())
 
 
 def redact_secret_arn(arn: str) -> str:

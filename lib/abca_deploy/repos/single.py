@@ -17,9 +17,9 @@ from abca_deploy.repos.options import (
     UpdateSettings,
     wanted_fields,
 )
-from abca_deploy.repos.plan import plan_offboard, plan_onboard, plan_update
+from abca_deploy.repos.plan import check_size, plan_offboard, plan_onboard, plan_update
 from abca_deploy.repos.schema import PENDING_SECRET, RepoRow
-from abca_deploy.repos.target import aws_client, check_compute, notes, now, resolve
+from abca_deploy.repos.target import aws_client, check_compute, check_model, notes, now, resolve
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,11 +46,13 @@ def run_write(settings: OnboardSettings | UpdateSettings | OffboardSettings, rep
     token, token_plan, secrets = _token(settings, reporter)
     platform = resolve(settings)
     check_compute(platform, wanted.get("compute_type"))
+    check_model(settings, platform, wanted.get("model_id"))
     if token_plan is not None:
         wanted["github_token_secret_arn"] = token_plan.arn or PENDING_SECRET
     planner = _planner(settings, wanted)
     current = platform.table.get(repo)
     change = planner(current)
+    check_size([change])
     if isinstance(settings, OnboardSettings):
         _refuse_token_change(repo, current, token_plan)
         if change.action in ("create", "reactivate") and settings.max_repos is not None:

@@ -1,4 +1,9 @@
-"""``repo sync``: make the table match repos.yaml. Validate it all, plan every row, apply in parallel."""
+"""``repo sync``: make the table match repos.yaml. Validate it all, plan every row, apply in parallel.
+
+Order: the file (read and validated locally), the guardrails, the stack (outputs: table, granted models,
+compute; template: the repositories its CDK Blueprints own), the table scan and the plan; only then
+``apply_many`` writes. Rows a Blueprint declares belong to CDK (see ``ownership``) and are never written.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,36 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
-from abca_deploy.repos import guardrails, render, repofile
+from abca_deploy.repos import guardrails, models, ownership, render, repofile
 from abca_deploy.repos.apply import apply_many
-from abca_deploy.repos.plan import Change, plan_declared, plan_offboard
-from abca_deploy.repos.target import check_compute, grouped_notes, now, resolve
+from abca_deploy.repos.plan import Change, check_size, plan_declared, plan_offboard
+from abca_deploy.repos.target import cdk_declared, check_compute, grouped_notes, now, resolve
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
     from abca_deploy.report import Reporter
+    from abca_deploy.repos.blueprints import Declared
     from abca_deploy.repos.options import SyncSettings
     from abca_deploy.repos.schema import RepoRow, Value
+    from abca_deploy.repos.target import Platform
 
 ORDER = ("create", "update", "reactivate", "offboard", "unchanged")
+TITLE = "Invalid repos file"
 
 
 def plan_sync(rows: Sequence[RepoRow], declared: Mapping[str, Mapping[str, Value]], prune: bool,
-              when: datetime) -> list[Change]:
-    """One change per declared repository, plus an offboard per undeclared active row with ``prune``."""
+              when: datetime, cdk_owned: frozenset[str] = frozenset()) -> list[Change]:
+    """One change per declared repository, plus an offboard per undeclared active row with ``prune``.
+
+    ``declared`` holds only the repositories the table owns; rows in ``cdk_owned`` are never offboarded.
+    """
     by_repo = {row.repo: row for row in rows}
     changes = [plan_declared(repo, by_repo.get(repo), fields, when) for repo, fields in declared.items()]
     if prune:
-        changes += [plan_offboard(r.repo, r, when) for r in rows if r.repo not in declared and r.active]
+        changes += [plan_offboard(r.repo, r, when) for r in rows
+                    if r.repo not in declared and r.repo not in cdk_owned and r.active]
     return changes
 
 
@@ -43,33 +55,84 @@ def counts_text(changes: Sequence[Change], *, dry_run: bool) -> str:
     counts = Counter[str](c.action for c in changes)
     verbs = render.PLANNED if dry_run else render.DONE
     parts = [f"{counts[a]} {verbs[a].removeprefix('would ')}" for a in ORDER if counts[a]]
-    return ", ".join(parts) if parts else "no repositories declared"
+    return ", ".join(parts) if parts else "no repositories for the table to sync"
+
+
+def _refuse(reporter: Reporter, errors: Sequence[str]) -> None:
+    for error in errors[:-1]:
+        reporter.error(error, title=TITLE)
+    raise UserError(errors[-1], title=TITLE)
+
+
+def _check_platform(settings: SyncSettings, parsed: repofile.RepoFile, platform: Platform,
+                    reporter: Reporter) -> None:
+    """What the stack decides: granted models and provisioned compute."""
+    granted = models.grant(platform.outputs, platform.stack, settings.allowed_models)
+    errors = repofile.check_models(settings.file, parsed, granted)
+    if errors:
+        _refuse(reporter, errors)
+    for repo, fields in parsed.repos.items():
+        check_compute(platform, fields.get("compute_type"), repo)
+
+
+def _cdk_conflicts(settings: SyncSettings, parsed: repofile.RepoFile,
+                   owned: Mapping[str, Mapping[str, Value]], cdk: Mapping[str, Declared],
+                   rows: Sequence[RepoRow], stack: str | None) -> list[str]:
+    by_repo = {row.repo: row for row in rows}
+    errors = []
+    for repo, fields in owned.items():
+        diffs = ownership.differences(cdk[repo], fields, by_repo.get(repo))
+        if diffs:
+            errors.append(f"{parsed.at(settings.file, repo)}: declared by the CDK Blueprint "
+                          f"{cdk[repo].where} of stack {stack}, which owns its row, and the file differs in "
+                          f"{'; '.join(diffs)}. Change it in the CDK app, or remove it from the file.")
+    return errors
+
+
+def _check_prune(settings: SyncSettings, table_owned: Mapping[str, object],
+                 changes: Sequence[Change]) -> None:
+    """An empty desired set with --prune offboards everything the table owns: only with a confirmation."""
+    offboards = sum(c.action == "offboard" for c in changes)
+    if settings.prune and not table_owned and offboards and not settings.confirm_prune_all:
+        msg = (f"--prune: {settings.file} declares no repositories the table owns, so --prune would offboard "
+               f"all {offboards} active ones.")
+        raise UserError(msg, hint="If that is what you want, add --confirm-prune-all.",
+                        title="Refused by a guardrail")
 
 
 def run_sync(settings: SyncSettings, reporter: Reporter) -> int:
     """Validate, guard, plan, apply, report."""
     with reporter.group("Validate the repos file"):
-        parsed = repofile.load(settings.file, settings.allowed_models)
+        parsed = repofile.load(settings.file)
     if parsed.errors:
-        for error in parsed.errors[:-1]:
-            reporter.error(error, title="Invalid repos file")
-        raise UserError(parsed.errors[-1], title="Invalid repos file")
+        _refuse(reporter, parsed.errors)
     guardrails.check_owners(parsed.repos, settings.allowed_owners)
     guardrails.check_actor(settings.required_permission, settings.platform_token_env, settings.github_api_url,
                            reporter)
+    if settings.prune and settings.repo_table:
+        msg = ("--prune needs the stack, to spare the repositories its CDK Blueprints own, but --repo-table "
+               "skips it.")
+        raise UserError(msg, hint="Name the stack with --stack-name instead of --repo-table.",
+                        title="Invalid --prune")
     platform = resolve(settings)
-    for repo, fields in parsed.repos.items():
-        check_compute(platform, fields.get("compute_type"), repo)
+    _check_platform(settings, parsed, platform, reporter)
+    cdk = cdk_declared(settings, platform)
+    table_owned, owned = ownership.split(parsed.repos, cdk)
     with reporter.group("Plan"):
         rows = platform.table.scan()
+        conflicts = _cdk_conflicts(settings, parsed, owned, cdk, rows, platform.stack)
+        if conflicts:
+            _refuse(reporter, conflicts)
         when = now()
-        changes = plan_sync(rows, parsed.repos, settings.prune, when)
+        changes = plan_sync(rows, table_owned, settings.prune, when, frozenset(cdk))
+        check_size(changes)
+        _check_prune(settings, table_owned, changes)
         guardrails.check_capacity(sum(r.active for r in rows), added(changes), settings.max_repos)
         reporter.info(f"Plan: {counts_text(changes, dry_run=True)}.")
     if not settings.dry_run and any(c.changed for c in changes):
         with reporter.group("Apply"):
-            changes = apply_many(platform.table, changes, _replanner(parsed.repos, when))
-    _report(settings, reporter, changes, platform.outputs)
+            changes = apply_many(platform.table, changes, _replanner(table_owned, when))
+    _report(settings, reporter, changes, platform.outputs, sorted(cdk.values(), key=lambda d: d.repo))
     return 0
 
 
@@ -81,8 +144,8 @@ def _replanner(declared: Mapping[str, Mapping[str, Value]], when: datetime) -> C
     return for_repo
 
 
-def _report(settings: SyncSettings, reporter: Reporter, changes: list[Change],
-            outputs: Mapping[str, str]) -> None:
+def _report(settings: SyncSettings, reporter: Reporter, changes: list[Change], outputs: Mapping[str, str],
+            cdk: Sequence[Declared]) -> None:
     dry_run = settings.dry_run
     changed = [c for c in changes if c.changed]
     notes = grouped_notes(changes, outputs)
@@ -92,12 +155,15 @@ def _report(settings: SyncSettings, reporter: Reporter, changes: list[Change],
     reporter.set_output("status", "planned" if dry_run else "synced")
     reporter.set_output("changed", bool(changed))
     counts = counts_text(changes, dry_run=dry_run)
+    owned = f"\n\nOwned by CDK (left to `cdk deploy`): {', '.join(f'`{d.repo}`' for d in cdk)}" if cdk else ""
     reporter.summary(f"### Repositories sync ({settings.file}): {counts}\n\n"
-                     + render.changes_markdown(changes, dry_run=dry_run))
+                     + render.changes_markdown(changes, dry_run=dry_run) + owned)
     lines = [render.change_text(c, dry_run=dry_run) for c in changed]
+    lines += [f"{d.repo}: owned by CDK ({d.where}), left to cdk deploy" for d in cdk]
     text = "\n".join([*lines, f"{settings.file}: {counts}."])
     reporter.result({
         "file": str(settings.file), "dry_run": dry_run, "changed": bool(changed),
         "counts": {a: n for a, n in Counter(c.action for c in changes).items()},
         "changes": [render.change_document(c) for c in changed], "notes": notes,
+        "cdk_owned": [{"repo": d.repo, "construct": d.where} for d in cdk],
     }, text)

@@ -1,4 +1,5 @@
-"""The platform a command works on: the repo table, and the stack outputs saying what the platform grants."""
+"""The platform a command works on: the repo table, the stack outputs saying what the platform grants, and the
+repositories the stack's CDK Blueprints declare (from its template)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from abca_deploy.errors import UserError
+from abca_deploy.errors import OperationFailed, UserError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from abca_deploy.repos.options import TableSettings
+    from abca_deploy.repos.blueprints import Declared
+    from abca_deploy.repos.options import SyncSettings, TableSettings
     from abca_deploy.repos.plan import Change
     from abca_deploy.repos.table import RepoTable
 
@@ -67,6 +69,37 @@ def check_compute(platform: Platform, compute_type: object, repo: str | None = N
                     title="Invalid input")
 
 
+def check_model(settings: Any, platform: Platform, model: object) -> None:
+    """Refuse a ``--model`` the stack does not grant (see ``models`` for where the grant comes from)."""
+    if not isinstance(model, str):
+        return
+    from abca_deploy.repos import models
+
+    granted = models.grant(platform.outputs, platform.stack, settings.allowed_models)
+    try:
+        models.check(model, granted)
+    except ValueError as exc:
+        msg = f"--model: {exc}."
+        raise UserError(msg, title="Invalid --model") from None
+
+
+def cdk_declared(settings: SyncSettings, platform: Platform) -> dict[str, Declared]:
+    """The repositories the stack's CDK Blueprints declare, by repo (none without a stack)."""
+    if platform.stack is None:
+        return {}
+    from abca_deploy.aws.cloudformation import CloudFormation
+    from abca_deploy.repos.blueprints import declared
+
+    template = CloudFormation(aws_client("cloudformation", settings)).template(platform.stack)
+    found, unreadable = declared(template, platform.table.name)
+    if unreadable and settings.prune:
+        msg = (f"Stack {platform.stack} has custom resources whose calls cannot be read "
+               f"({', '.join(unreadable)}), so --prune cannot tell which repositories CDK owns.")
+        raise OperationFailed(msg, hint="Run sync without --prune, and offboard repositories one by one.",
+                              title="Refused to prune")
+    return {entry.repo: entry for entry in found}
+
+
 RUNTIME_NOTE = (
     "a per-repo runtime_arn is stored. ABCA's orchestrator may invoke it only when the stack grants "
     "bedrock-agentcore:InvokeAgentRuntime on it (TaskOrchestrator additionalRuntimeArns, not wired by "
@@ -76,8 +109,10 @@ SECRET_NOTE = (
     "grants secretsmanager:GetSecretValue on it (TaskOrchestrator additionalSecretArns, not wired by "
     "default): update the CDK stack and redeploy, or context hydration fails.")
 EGRESS_NOTE = (
-    "egress_allowlist changed. The DNS firewall is built when the infrastructure is synthesized, so "
-    "this takes effect only at the next infrastructure deploy.")
+    "egress_allowlist is stored, but ABCA does not read it from the table: its DNS firewall allowlist is "
+    "built at synth time from the egressAllowlist of the Blueprint constructs in the CDK app (and is "
+    "VPC-wide, in observation mode by default). To allow a domain, add it to a Blueprint's "
+    "networking.egressAllowlist and deploy the infrastructure.")
 
 
 def notes(change: Change, outputs: Mapping[str, str]) -> list[str]:
@@ -91,7 +126,8 @@ def notes(change: Change, outputs: Mapping[str, str]) -> list[str]:
         found.append(RUNTIME_NOTE)
     if secret and secret != outputs.get("GitHubTokenSecretArn"):
         found.append(SECRET_NOTE)
-    if change.change("egress_allowlist") is not None:
+    egress = change.change("egress_allowlist")
+    if egress is not None and egress.new is not None:
         found.append(EGRESS_NOTE)
     return found
 

@@ -2,7 +2,9 @@
 
 Each check takes a raw value (CLI text, or a YAML scalar or list) and returns the canonical value the row
 stores, or raises ``ValueError`` with a short reason. ``FORMS`` says, per field, what is allowed; errors
-show both.
+show both. Numbers given as text must be plain ASCII digits (Python's ``int`` would also take ``1_0``, ``+5``
+or other scripts' digits). ``model_id`` is checked here for its form only: whether the stack grants it is
+decided by ``models`` once the stack's outputs are read. Cedar follows ABCA's agent (``cedar``).
 """
 
 from __future__ import annotations
@@ -12,28 +14,24 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from abca_deploy.repos import cedar, models
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
     from abca_deploy.repos.schema import Value
 
 REPO_PATTERN = re.compile(r"[a-zA-Z0-9._-]+/[a-zA-Z0-9._-]+")
+OWNER_MAX, NAME_MAX = 39, 100  # GitHub: user and organization names, repository names
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
+NUMBER_TEXT = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 DOMAIN_PATTERN = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 REF_SHAPE = re.compile(r"registry://([a-z][a-z0-9_]*)/([a-z][a-z0-9-]*)/([a-z0-9][a-z0-9._-]*)@(.+)")
 CONSTRAINT = re.compile(r"([\^~]?)(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?")
 RUNTIME_ARN = re.compile(r"arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:\d{12}:runtime/.+")
 SECRET_ARN = re.compile(r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")
-MODEL_PREFIXES = ("us.", "eu.", "apac.")
-DEFAULT_MODELS = (
-    "anthropic.claude-sonnet-4-6",
-    "anthropic.claude-opus-4-20250514-v1:0",
-    "anthropic.claude-opus-4-8",
-    "anthropic.claude-opus-5",
-    "anthropic.claude-haiku-4-5-20251001-v1:0",
-)
-"""The bare model ids ABCA grants by default (``DEFAULT_BEDROCK_MODEL_IDS``)."""
 COMPUTE_TYPES = ("agentcore", "ecs", "lambda-microvm")
-CEDAR_MAX_BYTES = 64 * 1024
+CEDAR_MAX_BYTES = cedar.MAX_BYTES
 REF_KINDS = {"mcp_servers": "mcp_server", "cedar_policy_modules": "cedar_policy_module", "skills": "skill"}
 
 
@@ -42,10 +40,11 @@ def _ref_form(kind: str) -> str:
 
 
 FORMS: dict[str, str] = {
-    "repo": "OWNER/REPO of letters, digits, '.', '_' or '-'",
+    "repo": (f"OWNER/REPO of letters, digits, '.', '_' or '-' (owner at most {OWNER_MAX}, "
+             f"name at most {NAME_MAX} characters)"),
     "compute_type": " | ".join(COMPUTE_TYPES),
     "runtime_arn": "arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>",
-    "model_id": "us.|eu.|apac.<a bare id from --allowed-models>",
+    "model_id": models.FORM,
     "max_turns": "integer 1-500",
     "max_budget_usd": "number 0.01-100",
     "system_prompt_overrides": "non-empty text",
@@ -54,16 +53,23 @@ FORMS: dict[str, str] = {
     "build_command": "non-empty text",
     "lint_command": "non-empty text",
     "egress_allowlist": "lowercase domains such as pypi.org or *.example.com",
-    "cedar_policies": f"Cedar policies, {CEDAR_MAX_BYTES // 1024} KB in total at most",
+    "cedar_policies": cedar.FORM,
     "approval_gate_cap": "integer 1-500",
     **{field: _ref_form(kind) for field, kind in REF_KINDS.items()},
 }
 
 
 def repo_name(value: Any) -> str:
-    """``owner/repo`` as the table's partition key."""
+    """``owner/repo`` as the table's partition key: the Blueprint's pattern, within GitHub's length limits."""
     if not isinstance(value, str) or not REPO_PATTERN.fullmatch(value):
         msg = "is not OWNER/REPO"
+        raise ValueError(msg)
+    owner, name = value.split("/")
+    if len(owner) > OWNER_MAX:
+        msg = f"has an owner of {len(owner)} characters, longer than GitHub allows ({OWNER_MAX})"
+        raise ValueError(msg)
+    if len(name) > NAME_MAX:
+        msg = f"has a repository name of {len(name)} characters, longer than GitHub allows ({NAME_MAX})"
         raise ValueError(msg)
     return value
 
@@ -76,6 +82,11 @@ def text(value: Any) -> str:
     if not value.strip():
         msg = "must not be empty (to remove it, use --unset)"
         raise ValueError(msg)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        msg = "is not valid Unicode text"
+        raise ValueError(msg) from None
     return value
 
 
@@ -83,11 +94,10 @@ def _integer(value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         msg = "must be an integer"
         raise ValueError(msg)
-    try:
-        number = int(value.strip()) if isinstance(value, str) else value
-    except ValueError:
-        msg = "must be an integer"
-        raise ValueError(msg) from None
+    if isinstance(value, str) and not INTEGER_TEXT.fullmatch(value.strip()):
+        msg = "must be an integer in plain digits"
+        raise ValueError(msg)
+    number = int(value.strip()) if isinstance(value, str) else value
     if not low <= number <= high:
         msg = "is out of range"
         raise ValueError(msg)
@@ -101,11 +111,14 @@ def integer_range(low: int, high: int) -> Callable[[Any], int]:
 
 def budget(value: Any) -> Decimal:
     """max_budget_usd: a finite number within [0.01, 100]; fractions allowed."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         msg = "must be a number"
         raise ValueError(msg)
     if isinstance(value, float) and not math.isfinite(value):
         msg = "must be a finite number"
+        raise ValueError(msg)
+    if isinstance(value, str) and not NUMBER_TEXT.fullmatch(value.strip()):
+        msg = "must be a number in plain digits, such as 12.5"
         raise ValueError(msg)
     try:
         number = Decimal(str(value).strip())
@@ -182,55 +195,10 @@ def registry_refs(field: str) -> Callable[[Any], tuple[str, ...]]:
     return check
 
 
-def cedar(value: Any, names: Sequence[str] | None = None) -> tuple[str, ...]:
-    """Cedar policy texts, each parsed with cedarpy, 64 KB in total at most; ``names`` label errors."""
-    import cedarpy
-
-    policies = string_list(value)
-    for index, policy in enumerate(policies):
-        label = names[index] if names else f"policy {index + 1}"
-        if not policy.strip():
-            msg = f"{label} is empty"
-            raise ValueError(msg)
-        try:
-            cedarpy.PolicySet.from_str(policy)
-        except ValueError as exc:
-            msg = f"{label} is not valid Cedar: {str(exc).splitlines()[0]}"
-            raise ValueError(msg) from None
-    total = sum(len(policy.encode()) for policy in policies)
-    if total > CEDAR_MAX_BYTES:
-        msg = f"total {total} bytes, over the {CEDAR_MAX_BYTES}-byte cap"
-        raise ValueError(msg)
-    return policies
-
-
-def model_id(value: Any, allowed: Sequence[str] = DEFAULT_MODELS) -> str:
-    """An inference-profile id (``us.``/``eu.``/``apac.``) whose bare id is in the granted list."""
-    if not isinstance(value, str):
-        msg = "must be text"
-        raise ValueError(msg)
-    prefix = next((p for p in MODEL_PREFIXES if value.startswith(p)), None)
-    if prefix is None:
-        msg = "is not an inference-profile id (prefix us., eu. or apac.)"
-        raise ValueError(msg)
-    if value[len(prefix):] not in allowed:
-        msg = f"{value[len(prefix):]!r} is not granted (granted: {', '.join(allowed)})"
-        raise ValueError(msg)
-    return value
-
-
-def bare_model(value: str) -> str:
-    """A granted-list entry: a bare model id (no geography prefix)."""
-    if not value or any(value.startswith(p) for p in MODEL_PREFIXES):
-        msg = f"{value!r} must be a bare model id (no us., eu. or apac. prefix)"
-        raise ValueError(msg)
-    return value
-
-
 CHECKS: dict[str, Callable[[Any], Value]] = {
     "compute_type": compute_type,
     "runtime_arn": _pattern(RUNTIME_ARN, "an AgentCore runtime ARN"),
-    "model_id": model_id,
+    "model_id": models.shape,
     "max_turns": integer_range(1, 500),
     "max_budget_usd": budget,
     "system_prompt_overrides": text,
@@ -239,14 +207,12 @@ CHECKS: dict[str, Callable[[Any], Value]] = {
     "build_command": text,
     "lint_command": text,
     "egress_allowlist": egress,
-    "cedar_policies": cedar,
+    "cedar_policies": cedar.check,
     "approval_gate_cap": integer_range(1, 500),
     **{field: registry_refs(field) for field in REF_KINDS},
 }
 
 
-def check_field(name: str, value: Any, *, allowed_models: Sequence[str] = DEFAULT_MODELS) -> Value:
+def check_field(name: str, value: Any) -> Value:
     """The canonical value of settable field ``name``, or ``ValueError`` with the reason."""
-    if name == "model_id":
-        return model_id(value, allowed_models)
     return CHECKS[name](value)
