@@ -88,6 +88,15 @@ COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     ),
+    "record": (
+        "Record a successful deploy as a GitHub deployment (changes --stack-name diffs from it).",
+        {
+            "": (
+                "abca_deploy.gates.record:RECORD",
+                "Record a successful deploy as a GitHub deployment (changes --stack-name diffs from it).",
+            ),
+        },
+    ),
     "drift": (
         "Compare the live runtime image with the stack template and the image parameter.",
         {
