@@ -97,6 +97,15 @@ COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     ),
+    "pr-comment": (
+        "Write the plan as one job summary and one pull request comment, updated in place.",
+        {
+            "": (
+                "abca_deploy.gates.comment:COMMENT",
+                "Write the plan as one job summary and one pull request comment, updated in place.",
+            ),
+        },
+    ),
     "drift": (
         "Compare the live runtime image with the stack template and the image parameter.",
         {
