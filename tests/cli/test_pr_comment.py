@@ -60,7 +60,8 @@ def test_one_comment_updated_in_place(capsys: pytest.CaptureFixture[str], fake_g
 
 def test_a_quoted_marker_in_a_human_comment_is_left_alone(capsys: pytest.CaptureFixture[str],
                                                           fake_github: FakeGitHub, actions: Path,
-                                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                          tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     gate = section(tmp_path, "1-gate.md", "v1")
     assert comment(capsys, "--pr-number", "3", "--body-files", gate)[0] == 0
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_human")
@@ -87,8 +88,9 @@ def test_a_fork_pull_request_gets_the_summary_and_a_green_check(capsys: pytest.C
     assert fake_github.comments.get((PLATFORM, 5), []) == []
 
 
-def test_a_merge_queue_run_writes_only_the_summary(capsys: pytest.CaptureFixture[str], fake_github: FakeGitHub,
-                                                   actions: Path, tmp_path: Path) -> None:
+def test_a_merge_queue_run_writes_only_the_summary(capsys: pytest.CaptureFixture[str],
+                                                   fake_github: FakeGitHub, actions: Path,
+                                                   tmp_path: Path) -> None:
     assert comment(capsys, "--body-files", section(tmp_path, "g.md", "queued plan"))[0] == 0
     assert "queued plan" in actions.read_text()
     assert fake_github.requests == []
