@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from tests.unit.test_workflows import ROOT, call_problems, load, steps_of
 
 EXAMPLE = ROOT / "examples/workflows/abca-deploy.yml"
@@ -101,7 +100,8 @@ def test_the_example_runs_by_hand_with_an_empty_base_meaning_everything() -> Non
     dispatch = triggers(EXAMPLE)["workflow_dispatch"]
     assert dispatch["inputs"]["base"]["default"] == ""
     (gate,) = [s for s in jobs(EXAMPLE)["changes"]["steps"] if s.get("id") == "changes"]
-    assert gate["env"]["ABCA_BASE"] == "${{ github.event_name == 'push' && github.event.before || inputs.base }}"
+    assert gate["env"]["ABCA_BASE"] == (
+        "${{ github.event_name == 'push' && github.event.before || inputs.base }}")
     # records only gate pushes: a manual run with an empty base deploys everything
     assert gate["env"]["ABCA_STACK_NAME"] == (
         "${{ github.event_name == 'push' && steps.stack.outputs.stack-name || '' }}")
@@ -117,7 +117,8 @@ def test_the_example_names_a_per_stack_image_parameter_and_the_ci_repository() -
         assert example[job_id]["with"]["stack-name"] == "${{ needs.changes.outputs.stack-name }}"
     assert example["runtime"]["with"]["ecr-repository"] == "${{ vars.ABCA_ECR_REPOSITORY }}"
     plan = jobs(PLAN_EXAMPLE)["plan"]["with"]
-    assert plan["image-parameter"] == "/abca/${{ vars.ABCA_STACK_NAME || 'backgroundagent-dev' }}/runtime-image"
+    assert plan["image-parameter"] == (
+        "/abca/${{ vars.ABCA_STACK_NAME || 'backgroundagent-dev' }}/runtime-image")
     for path in (EXAMPLE, PLAN_EXAMPLE, DOCS, ROOT / "README.md"):
         assert "/abca/runtime-image" not in path.read_text(), path.name
 
@@ -165,7 +166,8 @@ def test_the_runner_input_is_documented_with_its_fallback() -> None:
     (qemu,) = [s for s in jobs(INFRA)["deploy"]["steps"] if "qemu-user-static" in str(s.get("run", ""))]
     assert qemu["if"] == "runner.arch == 'X64'"
     docs = DOCS.read_text()
-    assert "`ubuntu-24.04-arm`" in docs and "QEMU" in docs and "ABCA_RUNNER" in docs
+    for fact in ("`ubuntu-24.04-arm`", "QEMU", "ABCA_RUNNER", "private and\ninternal repositories"):
+        assert fact in docs
 
 
 # -- 4. each successful deploy is recorded; the gate reads the records with the job's token --
