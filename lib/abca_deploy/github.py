@@ -7,9 +7,12 @@ Enterprise Server. HTTP errors become the project's errors here; decisions about
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed, UserError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DEFAULT_API_URL = "https://api.github.com"
 ROLE_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
@@ -110,22 +113,21 @@ class GitHub:
     def _repo(self, full_name: str) -> Any:
         return self._gh.withLazy(True).get_repo(full_name)
 
-    def deployments(self, full_name: str, environment: str, limit: int = 30) -> list[Deployment]:
-        """The newest ``limit`` deployments of ``environment``, newest first, each with its newest status."""
-        def fetch() -> list[Deployment]:
-            found: list[Deployment] = []
-            for item in self._repo(full_name).get_deployments(environment=environment):
-                if len(found) >= limit:
-                    break
-                state = next(iter(item.get_statuses()), None)
-                payload = item.payload if isinstance(item.payload, dict) else {}
-                found.append(Deployment(item.id, item.sha, item.environment, str(item.created_at),
-                                        item.description or "", state.state if state else None, payload))
-            return found
+    def deployments(self, full_name: str, environment: str, limit: int = 30) -> Iterator[Deployment]:
+        """The newest ``limit`` deployments of ``environment``, newest first, each with its newest status.
 
+        Lazy: a caller that stops at the first one it wants reads no further page and no further status.
+        """
         what = f"reading the deployments of {environment} in {full_name}"
-        result: list[Deployment] | None = self._call(what, fetch)
-        return result or []
+        pages = self._call(what, lambda: iter(self._repo(full_name).get_deployments(environment=environment)))
+        for _ in range(limit if pages is not None else 0):
+            item = self._call(what, lambda: next(pages, None))
+            if item is None:
+                return
+            state = self._call(what, lambda item=item: next(iter(item.get_statuses()), None))
+            payload = item.payload if isinstance(item.payload, dict) else {}
+            yield Deployment(item.id, item.sha, item.environment, str(item.created_at),
+                             item.description or "", state.state if state else None, payload)
 
     def create_deployment(self, full_name: str, environment: str, sha: str, *, description: str,
                           payload: dict[str, Any], log_url: str | None) -> Deployment:

@@ -172,3 +172,14 @@ def test_record_then_gate_round_trip(capsys: pytest.CaptureFixture[str], github:
     result, _ = changes(capsys, abca_repo, "0" * 40, head)
     # infra diffs from its record (a test-only change: nothing to deploy); the others have none: everything
     assert result == {"runtime": True, "infra": False, "config": True}
+
+
+def test_the_newest_success_ends_the_reading(capsys: pytest.CaptureFixture[str], github: FakeGitHub,
+                                             abca_repo: Repo) -> None:
+    """A long history costs one page and one status read when the newest deploy succeeded."""
+    for state in ("success", "failure", "success", "success"):
+        github.add_deployment(PLATFORM, f"abca-runtime-{STACK}", abca_repo.head(), state)
+    head = abca_repo.commit({"docs/guide.md": "v2"})
+    changes(capsys, abca_repo, head, head)
+    runtime_statuses = [r for r in github.requests if r.path.endswith("/statuses")]
+    assert len(runtime_statuses) == 1

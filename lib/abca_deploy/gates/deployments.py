@@ -19,7 +19,7 @@ from abca_deploy.github import DEFAULT_API_URL
 from abca_deploy.settings import CommandSettings
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping
 
     from abca_deploy.github import Deployment, GitHub
     from abca_deploy.report import Reporter
@@ -34,7 +34,7 @@ def environment_name(lifecycle: str, stack_name: str) -> str:
     return f"{ENVIRONMENT_PREFIX}{lifecycle}-{stack_name}"
 
 
-def last_success(deployments: Sequence[Deployment]) -> Deployment | None:
+def last_success(deployments: Iterable[Deployment]) -> Deployment | None:
     """The newest deployment whose newest status is ``success`` (failed or unfinished ones never count)."""
     return next((d for d in deployments if d.state == "success"), None)
 
