@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from tests.unit.test_workflows import ROOT, call_problems, load, steps_of
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 EXAMPLE = ROOT / "examples/workflows/abca-deploy.yml"
 PLAN_EXAMPLE = ROOT / "examples/workflows/abca-plan.yml"
@@ -247,7 +249,7 @@ def install(tools: Path, files: dict[str, str], command: str = "") -> tuple[int,
         (repo / name).write_text(content)
     (repo / "cdk").mkdir(parents=True, exist_ok=True)
     done = subprocess.run([str(INSTALL), str(repo), "cdk", command], capture_output=True, text=True,
-                          check=False)
+                          check=False, cwd=tools)
     log = (tools / "log").read_text() if (tools / "log").exists() else ""
     return done.returncode, done.stdout + done.stderr, log.replace(str(repo), "<repo>")
 
@@ -275,8 +277,7 @@ def test_the_lockfile_names_the_tool(tools: Path, files: dict[str, str], expecte
 def test_a_package_manager_pin_enables_corepack(tools: Path) -> None:
     code, _, log = install(tools, {"yarn.lock": "", "package.json": '{"packageManager": "yarn@1.22.22"}'})
     assert code == 0
-    assert log.splitlines() == ["corepack enable @ " + str(Path.cwd()),
-                                "yarn install --frozen-lockfile @ <repo>"]
+    assert log.splitlines() == [f"corepack enable @ {tools}", "yarn install --frozen-lockfile @ <repo>"]
 
 
 def test_an_explicit_command_runs_in_the_cdk_directory(tools: Path) -> None:
