@@ -88,6 +88,24 @@ COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             ),
         },
     ),
+    "record": (
+        "Record a successful deploy as a GitHub deployment (changes --stack-name diffs from it).",
+        {
+            "": (
+                "abca_deploy.gates.record:RECORD",
+                "Record a successful deploy as a GitHub deployment (changes --stack-name diffs from it).",
+            ),
+        },
+    ),
+    "pr-comment": (
+        "Write the plan as one job summary and one pull request comment, updated in place.",
+        {
+            "": (
+                "abca_deploy.gates.comment:COMMENT",
+                "Write the plan as one job summary and one pull request comment, updated in place.",
+            ),
+        },
+    ),
     "drift": (
         "Compare the live runtime image with the stack template and the image parameter.",
         {

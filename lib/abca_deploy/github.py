@@ -1,4 +1,4 @@
-"""GitHub adapter (PyGithub): what a token can do on a repository, and a user's role on one.
+"""GitHub adapter (PyGithub): a token's access and a user's role on a repository, deployments, PR comments.
 
 ``api_url`` is GitHub's REST root: ``https://api.github.com``, or ``https://HOST/api/v3`` for GitHub
 Enterprise Server. HTTP errors become the project's errors here; decisions about them are the caller's.
@@ -6,10 +6,13 @@ Enterprise Server. HTTP errors become the project's errors here; decisions about
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed, UserError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DEFAULT_API_URL = "https://api.github.com"
 ROLE_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
@@ -25,6 +28,30 @@ class RepoAccess:
     push: bool
     scopes: tuple[str, ...] | None
     """The classic token's OAuth scopes; ``None`` for fine-grained tokens (no ``X-OAuth-Scopes`` header)."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A GitHub deployment: which commit went to which environment, and its newest status."""
+
+    id: int
+    sha: str
+    environment: str
+    created_at: str
+    description: str
+    state: str | None
+    """The newest status (success, failure, error, inactive, in_progress, queued, pending); None if none."""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Comment:
+    """An issue or pull request comment."""
+
+    id: int
+    body: str
+    author: str
+    bot: bool
 
 
 class GitHub:
@@ -82,3 +109,70 @@ class GitHub:
 
         result = self._call(f"reading {user}'s permission on {full_name}", fetch)
         return str(result) if result in ROLE_RANK else "none"
+
+    def _repo(self, full_name: str) -> Any:
+        return self._gh.withLazy(True).get_repo(full_name)
+
+    def deployments(self, full_name: str, environment: str, limit: int = 30) -> Iterator[Deployment]:
+        """The newest ``limit`` deployments of ``environment``, newest first, each with its newest status.
+
+        Lazy: a caller that stops at the first one it wants reads no further page and no further status.
+        """
+        what = f"reading the deployments of {environment} in {full_name}"
+        pages = self._call(what, lambda: iter(self._repo(full_name).get_deployments(environment=environment)))
+        for _ in range(limit if pages is not None else 0):
+            item = self._call(what, lambda: next(pages, None))
+            if item is None:
+                return
+            state = self._call(what, lambda item=item: next(iter(item.get_statuses()), None))
+            payload = item.payload if isinstance(item.payload, dict) else {}
+            yield Deployment(item.id, item.sha, item.environment, str(item.created_at),
+                             item.description or "", state.state if state else None, payload)
+
+    def create_deployment(self, full_name: str, environment: str, sha: str, *, description: str,
+                          payload: dict[str, Any], log_url: str | None) -> Deployment:
+        """Record ``sha`` as deployed to ``environment``: a deployment and its ``success`` status."""
+        from github.GithubObject import NotSet
+
+        def create() -> Deployment:
+            item = self._repo(full_name).create_deployment(
+                ref=sha, task="deploy", auto_merge=False, required_contexts=[], payload=payload,
+                environment=environment, description=description, transient_environment=False)
+            item.create_status("success", target_url=log_url or NotSet, description=description,
+                               environment=environment, auto_inactive=True)
+            return Deployment(item.id, item.sha, environment, str(item.created_at), description, "success",
+                              payload)
+
+        result: Deployment | None = self._call(f"recording a deployment of {environment} in {full_name}",
+                                               create)
+        if result is None:
+            msg = f"GitHub answered 404 while recording a deployment in {full_name}."
+            raise OperationFailed(msg, hint="The token needs `deployments: write` on the repository, and the "
+                                  "commit must have been pushed to it.", title="Deployment not recorded")
+        return result
+
+    def comments(self, full_name: str, number: int) -> list[Comment]:
+        """The comments of issue or pull request ``number``, oldest first."""
+        def fetch() -> list[Comment]:
+            return [Comment(c.id, c.body or "", c.user.login, c.user.type == "Bot")
+                    for c in self._repo(full_name).get_issue(number).get_comments()]
+
+        result: list[Comment] | None = self._call(f"reading the comments of #{number} in {full_name}", fetch)
+        return result or []
+
+    def create_comment(self, full_name: str, number: int, body: str) -> int:
+        """A new comment on issue or pull request ``number``; its id."""
+        result = self._call(f"commenting on #{number} in {full_name}",
+                            lambda: self._repo(full_name).get_issue(number).create_comment(body).id)
+        if result is None:
+            msg = f"GitHub answered 404 while commenting on #{number} in {full_name}."
+            raise OperationFailed(msg, title="Comment not written")
+        return int(result)
+
+    def edit_comment(self, full_name: str, number: int, comment_id: int, body: str) -> bool:
+        """Replace the body of a comment on ``number``; False when the comment no longer exists."""
+        def edit() -> bool:
+            self._repo(full_name).get_issue(number).get_comment(comment_id).edit(body)
+            return True
+
+        return bool(self._call(f"editing comment {comment_id} in {full_name}", edit))

@@ -204,7 +204,8 @@ class Stubs:
     def __getitem__(self, name: str) -> Stubber:
         return self.stubbers[name]
 
-    def stack(self, outputs: dict[str, str] | None = None, name: str = "abca") -> None:
+    def stack(self, outputs: dict[str, str] | None = None, name: str = "abca",
+              status: str = "UPDATE_COMPLETE") -> None:
         outputs = {"RuntimeArn": RUNTIME_ARN} if outputs is None else outputs
         self["cloudformation"].add_response(
             "describe_stacks",
@@ -213,7 +214,7 @@ class Stubs:
                     {
                         "StackName": name,
                         "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
-                        "StackStatus": "UPDATE_COMPLETE",
+                        "StackStatus": status,
                         "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
                     }
                 ]
@@ -354,29 +355,55 @@ def test_text_table_and_actions_outputs(
     assert f"| template | {live} | yes | literal |" in summary.read_text()
 
 
-def test_unknown_stack_is_exit_2(capsys: pytest.CaptureFixture[str], stubs: Stubs) -> None:
-    stubs["cloudformation"].add_client_error(
-        "describe_stacks",
-        "ValidationError",
-        "Stack with id abca does not exist",
-        expected_params={"StackName": "abca"},
-    )
-    code, doc, err = drift(capsys)
-    assert code == 2
-    assert doc["error"]["title"] == "Unknown stack"
+@pytest.mark.parametrize("status", [None, "REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE"])
+def test_a_stack_that_does_not_exist_yet_is_a_first_deploy(capsys: pytest.CaptureFixture[str], stubs: Stubs,
+                                                           status: str | None) -> None:
+    """A brand-new stack (an ABCA PR stack, a new account) must reach its first deploy: notice, exit 0."""
+    if status is None:
+        stubs["cloudformation"].add_client_error(
+            "describe_stacks", "ValidationError", "Stack with id abca does not exist",
+            expected_params={"StackName": "abca"})
+    else:
+        stubs.stack({}, status=status)
+    code, doc, err = drift(capsys, "--image-parameter", "/abca/abca/runtime-image")
+    assert code == 0
+    assert doc == {"stack_name": "abca", "in_sync": True, "first_deploy": True, "sources": [], "problems": [],
+                   "fixes": []}
+    assert "notice: Stack abca does not exist yet" in err
     assert "Traceback" not in err
 
 
-def test_unknown_parameter_is_exit_2(capsys: pytest.CaptureFixture[str], stubs: Stubs) -> None:
+def test_a_parameter_that_does_not_exist_yet_means_no_ci_publish(capsys: pytest.CaptureFixture[str],
+                                                                 stubs: Stubs) -> None:
+    """ABCA as it is: the template pins the CDK asset the runtime still runs, and nothing published yet."""
+    assets = f"cdk-hnb659fds-container-assets-{ACCOUNT}-{REGION}"
+    live = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{assets}:0f1e2d"
+    stubs.stack()
+    stubs.runtime(live)
+    stubs.template(stack_template({"Fn::Sub": CDK_ASSET}))
+    stubs["ssm"].add_client_error(
+        "get_parameter", "ParameterNotFound", "not found",
+        expected_params={"Name": "/abca/abca/runtime-image"})
+    code, doc, err = drift(capsys, "--image-parameter", "/abca/abca/runtime-image")
+    assert code == 0
+    assert doc["in_sync"] is True
+    assert [s["source"] for s in doc["sources"]] == ["runtime", "template"]
+    assert "notice: SSM parameter /abca/abca/runtime-image does not exist yet: no CI publish" in err
+    assert "warning" not in err
+
+
+def test_a_template_reading_a_missing_parameter_is_warned(capsys: pytest.CaptureFixture[str],
+                                                         stubs: Stubs) -> None:
     stubs.stack()
     stubs.runtime(f"{REPO}:v1")
-    stubs.template(stack_template(f"{REPO}:v1"))
-    stubs["ssm"].add_client_error(
-        "get_parameter", "ParameterNotFound", "not found", expected_params={"Name": "/x"}
-    )
-    code, doc, _ = drift(capsys, "--image-parameter", "/x")
-    assert code == 2
-    assert doc["error"]["message"] == "SSM parameter /x does not exist in this account and region."
+    stubs.template(stack_template(
+        {"Ref": "Image"},
+        Parameters={"Image": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/x"}}))
+    stubs["ssm"].add_client_error("get_parameter", "ParameterNotFound", "not found",
+                                  expected_params={"Name": "/x"})
+    code, _, err = drift(capsys)
+    assert code == 0
+    assert "warning: The template reads its runtime image from /x, which does not exist" in err
 
 
 def test_missing_output_and_malformed_arn_are_exit_2(

@@ -26,7 +26,12 @@ VERIFIED_PINS = {
     "actions/setup-node": ("820762786026740c76f36085b0efc47a31fe5020", "v7.0.0"),
     "astral-sh/setup-uv": ("fac544c07dec837d0ccb6301d7b5580bf5edae39", "v8.2.0"),
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
+    "actions/upload-artifact": ("043fb46d1a93c77aae656e7c1c64a875d1fc6a0a", "v7.0.1"),
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
 }
+# The only write scopes besides id-token, each in a job that holds no AWS credentials and does nothing else
+# with it: recording deploys as GitHub deployments, and the one plan comment (or the job calling plan.yml).
+ALLOWED_WRITES = {"deployments": "abca-deploy record", "pull-requests": "abca-deploy pr-comment"}
 _USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?P<comment>#.*)?$")
 _PINNED = re.compile(r"^(?P<action>[^@\s]+)@(?P<sha>[0-9a-f]{40})$")
 _VERSION_COMMENT = re.compile(r"^#\s*(?P<version>v\d+\.\d+\.\d+)\b")
@@ -115,8 +120,20 @@ def pin_problems(path: Path) -> list[str]:
     return problems
 
 
+def _allowed_write(job: dict[str, Any], scope: str) -> bool:
+    """A write scope on the allow-list, in a job that uses it for its one purpose and holds no AWS role."""
+    if scope not in ALLOWED_WRITES:
+        return False
+    runs = " ".join(str(step.get("run", "")) for step in job.get("steps") or [])
+    calls_plan = str(job.get("uses", "")).split("@")[0].endswith("/.github/workflows/plan.yml")
+    if scope == "pull-requests" and calls_plan:
+        return True
+    return ALLOWED_WRITES[scope] in runs and "id-token" not in (job.get("permissions") or {})
+
+
 def permission_problems(path: Path) -> list[str]:
-    """Top-level `permissions: {}`; every job lists its own scopes; no write scope but id-token."""
+    """Top-level `permissions: {}`; every job lists its own scopes; no write scope but id-token (and the
+    allow-listed deployments/pull-requests writes)."""
     document = load(path)
     problems = [] if document.get("permissions") == {} else [f"{rel(path)}: top-level `permissions: {{}}`"]
     for job_id, job in document["jobs"].items():
@@ -124,7 +141,8 @@ def permission_problems(path: Path) -> list[str]:
         if not isinstance(granted, dict):
             problems.append(f"{rel(path)}: job {job_id} must list its permissions per scope ({granted!r})")
             continue
-        writes = sorted(scope for scope, level in granted.items() if level == "write" and scope != "id-token")
+        writes = sorted(scope for scope, level in granted.items()
+                        if level == "write" and scope != "id-token" and not _allowed_write(job, scope))
         if writes:
             problems.append(f"{rel(path)}: job {job_id} asks for write access to {writes}")
     return problems
@@ -176,7 +194,19 @@ def call_problems(path: Path) -> list[str]:
         if unknown or missing:
             problems.append(f"{rel(path)} ({job_id}): {call['uses']}: unknown inputs {unknown}, "
                             f"missing required {missing}")
+        secrets = call.get("secrets")
+        if isinstance(secrets, dict):
+            undeclared = sorted(set(secrets) - set(_declared_secrets(str(call["uses"]))))
+            if undeclared:
+                problems.append(f"{rel(path)} ({job_id}): {call['uses']}: unknown secrets {undeclared}")
     return problems
+
+
+def _declared_secrets(ref: str) -> dict[str, Any]:
+    called = re.match(r"^[^/]+/abca-deploy/(?P<path>\.github/workflows/[^@]+)@", ref)
+    if not called:
+        return {}
+    return dict(load(ROOT / called["path"])[True]["workflow_call"].get("secrets") or {})
 
 
 def _declared_inputs(ref: str) -> dict[str, Any] | None:
@@ -194,7 +224,8 @@ def _declared_inputs(ref: str) -> dict[str, Any] | None:
 # -- every file of the repository --
 def test_the_files_exist() -> None:
     names = {p.name for p in WORKFLOWS}
-    expected = {"ci.yml", "deploy-runtime.yml", "deploy-infra.yml", "onboard-repo.yml", "abca-deploy.yml"}
+    expected = {"ci.yml", "deploy-runtime.yml", "deploy-infra.yml", "onboard-repo.yml", "plan.yml",
+                "abca-deploy.yml", "abca-plan.yml"}
     assert expected <= names
 
 
@@ -227,6 +258,31 @@ def test_the_checks_catch_an_unsafe_workflow(tmp_path: Path) -> None:
                      "job gate runs path gates with AWS credentials", "unknown inputs ['nonsense']",
                      "missing required ['operation']"):
         assert expected in found
+
+
+def test_write_scopes_only_for_their_one_purpose(tmp_path: Path) -> None:
+    bad = tmp_path / "writes.yml"
+    bad.write_text("""\
+name: writes
+on: push
+permissions: {}
+jobs:
+  record:
+    runs-on: ubuntu-24.04
+    permissions: {deployments: write, id-token: write}
+    steps: [{run: abca-deploy record runtime}]
+  comment:
+    runs-on: ubuntu-24.04
+    permissions: {pull-requests: write}
+    steps: [{run: echo hi}]
+  ok:
+    runs-on: ubuntu-24.04
+    permissions: {deployments: write}
+    steps: [{run: abca-deploy record infra}]
+""")
+    assert permission_problems(bad) == [
+        f"{bad}: job record asks for write access to ['deployments']",
+        f"{bad}: job comment asks for write access to ['pull-requests']"]
 
 
 def test_the_example_gates_every_deploy_and_always_reports() -> None:

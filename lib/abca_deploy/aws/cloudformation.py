@@ -14,34 +14,35 @@ class CloudFormation:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def outputs(self, stack_name: str) -> dict[str, str]:
-        """The stack's outputs by key; an unknown stack is a UserError (exit 2)."""
+    def _stack(self, stack_name: str) -> dict[str, Any] | None:
         from botocore.exceptions import ClientError
 
-        try:
-            with aws_call("cloudformation:DescribeStacks", stack_name):
-                try:
-                    stacks = self._client.describe_stacks(StackName=stack_name)["Stacks"]
-                except ClientError as exc:
-                    if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
-                        raise _unknown_stack(stack_name) from None
-                    raise
-        except UserError:
-            raise
-        if not stacks:
+        with aws_call("cloudformation:DescribeStacks", stack_name):
+            try:
+                stacks = self._client.describe_stacks(StackName=stack_name)["Stacks"]
+            except ClientError as exc:
+                if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+                    return None
+                raise
+        return dict(stacks[0]) if stacks else None
+
+    def describe(self, stack_name: str) -> tuple[str, dict[str, str]] | None:
+        """The stack's status and outputs by key; None when it does not exist."""
+        stack = self._stack(stack_name)
+        if stack is None:
+            return None
+        return str(stack.get("StackStatus", "")), _outputs(stack)
+
+    def outputs(self, stack_name: str) -> dict[str, str]:
+        """The stack's outputs by key; an unknown stack is a UserError (exit 2)."""
+        stack = self._stack(stack_name)
+        if stack is None:
             raise _unknown_stack(stack_name)
-        return {o["OutputKey"]: o.get("OutputValue", "") for o in stacks[0].get("Outputs", [])}
+        return _outputs(stack)
 
     def output(self, stack_name: str, key: str) -> str:
         """One output's value; a missing output is a UserError naming the outputs that exist."""
-        outputs = self.outputs(stack_name)
-        if key not in outputs or not outputs[key]:
-            have = ", ".join(sorted(outputs)) or "none"
-            msg = f"Stack {stack_name} has no output {key!r} (outputs: {have})."
-            raise UserError(
-                msg, hint="Name the right output, or pass the value directly.", title="Missing stack output"
-            )
-        return outputs[key]
+        return pick_output(stack_name, self.outputs(stack_name), key)
 
     def template(self, stack_name: str) -> dict[str, Any]:
         """The stack's deployed template as a dict (JSON or YAML bodies)."""
@@ -87,6 +88,20 @@ def _load_yaml(body: str, stack_name: str) -> dict[str, Any]:
         msg = f"The template of stack {stack_name} is not a mapping."
         raise OperationFailed(msg, title="Unreadable template")
     return parsed
+
+
+def pick_output(stack_name: str, outputs: dict[str, str], key: str) -> str:
+    """``outputs[key]``, or a UserError naming the outputs that exist."""
+    if key not in outputs or not outputs[key]:
+        have = ", ".join(sorted(outputs)) or "none"
+        msg = f"Stack {stack_name} has no output {key!r} (outputs: {have})."
+        raise UserError(msg, hint="Name the right output, or pass the value directly.",
+                        title="Missing stack output")
+    return outputs[key]
+
+
+def _outputs(stack: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stack.get("Outputs", [])}
 
 
 def _unknown_stack(stack_name: str) -> UserError:

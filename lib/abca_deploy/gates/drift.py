@@ -3,7 +3,11 @@
 Once CI publishes images outside CloudFormation, three places record "the runtime's image": the runtime itself
 (GetAgentRuntime), the SSM parameter that publish writes (``--image-parameter``), and the stack's template. If
 the template fixes an older image, the next deploy that touches the runtime resource puts it back. Exit 0 when
-every compared source agrees with the live image, 3 on drift, 2 for an unknown stack, runtime or parameter.
+every compared source agrees with the live image, 3 on drift, 2 for an unknown output or runtime.
+
+A first deploy is not drift: a stack that does not exist yet (or whose creation never completed) has no
+CI-published image to revert, and an image parameter that does not exist yet means no CI publish has recorded
+one; both are notices, exit 0, so the first infrastructure deploy of a new stack goes ahead.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from abca_deploy.aws.cloudformation import pick_output
 from abca_deploy.errors import DriftDetected, UserError
 from abca_deploy.gates.images import judge
 from abca_deploy.gates.template import Pseudo, TemplateImage, template_image
@@ -29,6 +34,9 @@ if TYPE_CHECKING:
 
 _STACK = re.compile(
     r"^(?:[A-Za-z][A-Za-z0-9-]{0,127}|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/.+)$")
+# A stack in one of these states has no runtime yet: its creation is under review, failed, or was rolled back.
+_NOT_CREATED = {"REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS",
+                "ROLLBACK_FAILED", "ROLLBACK_COMPLETE", "DELETE_COMPLETE"}
 _RUNTIME_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):bedrock-agentcore:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"runtime/(?P<id>[A-Za-z0-9_-]+)$")
@@ -42,8 +50,9 @@ class DriftSettings(CommandSettings):
         json_schema_extra={"form": "a stack name or ARN", "metavar": "NAME"})
     image_parameter: SsmParameterName = Field(None, description=(
         "SSM parameter that records the published image (publish --image-parameter); default: the parameter "
-        "the template reads, if any."), json_schema_extra={"form": "an SSM parameter name, e.g. "
-                                                                   "/abca/runtime-image", "metavar": "NAME"})
+        "the template reads, if any. One that does not exist yet means no CI publish yet (a notice)."),
+        json_schema_extra={"form": "an SSM parameter name, e.g. /abca/backgroundagent-dev/runtime-image",
+                           "metavar": "NAME"})
     runtime_output: str = Field("RuntimeArn", description="The stack output that holds the runtime ARN.",
                                 json_schema_extra={"metavar": "KEY"})
     aws_region: Region = Field(None, description="AWS region (default: AWS_REGION or the AWS config).",
@@ -82,9 +91,12 @@ def runtime_identity(arn: str, where: str) -> tuple[str, Pseudo]:
 
 
 def observe(settings: DriftSettings, stacks: CloudFormation, control: AgentCoreControl,
-            parameters: Parameters, reporter: Reporter) -> Observed:
-    """Read the runtime ARN, the live image, the template's image and the parameter's value."""
-    arn = stacks.output(settings.stack_name, settings.runtime_output)
+            parameters: Parameters, reporter: Reporter) -> Observed | None:
+    """Read the runtime ARN, the live image, the template's image and the parameter; None: no stack yet."""
+    found = stacks.describe(settings.stack_name)
+    if found is None or found[0] in _NOT_CREATED:
+        return None
+    arn = pick_output(settings.stack_name, found[1], settings.runtime_output)
     where = f"stack {settings.stack_name} output {settings.runtime_output}"
     runtime_id, pseudo = runtime_identity(arn, where)
     runtime = control.get_runtime(runtime_id)
@@ -109,9 +121,15 @@ def _read_parameter(given: str | None, in_template: str | None, parameters: Para
         return None
     value = parameters.get(name)
     if value is None:
-        msg = f"SSM parameter {name} does not exist in this account and region."
-        hint = f"Check --image-parameter and --region; a publish with --image-parameter {name} creates it."
-        raise UserError(msg, hint=hint, title="Unknown image parameter")
+        reporter.notice(f"SSM parameter {name} does not exist yet: no CI publish has recorded an image for "
+                        "this stack, so only the template is compared with the live image. The first "
+                        f"`abca-deploy runtime publish --image-parameter {name}` creates it.",
+                        title="No CI publish yet")
+        if name == in_template:
+            reporter.warning(f"The template reads its runtime image from {name}, which does not exist: "
+                             "CloudFormation fails the deploy until a publish records it or it is seeded.",
+                             title="Image parameter missing")
+        return None
     return name, value
 
 
@@ -126,6 +144,8 @@ def run(settings: DriftSettings, reporter: Reporter) -> int:
         seen = observe(settings, CloudFormation(client("cloudformation", settings.aws_region)),
                        AgentCoreControl(client("bedrock-agentcore-control", settings.aws_region)),
                        Parameters(client("ssm", settings.aws_region)), reporter)
+    if seen is None:
+        return _first_deploy(reporter, settings.stack_name)
     detail = f"{seen.runtime_id} version {seen.version}"
     verdict = judge(settings.stack_name, seen.live, detail, seen.template, seen.parameter)
     _report(reporter, settings.stack_name, seen, verdict)
@@ -133,6 +153,19 @@ def run(settings: DriftSettings, reporter: Reporter) -> int:
         raise DriftDetected(" ".join(verdict.problems), hint="Fix: " + " ".join(verdict.fixes),
                             title="Runtime image drift")
     reporter.info(f"In sync: a `cdk deploy` of {settings.stack_name} keeps the runtime on {seen.live}.")
+    return 0
+
+
+def _first_deploy(reporter: Reporter, stack: str) -> int:
+    """No stack (or one whose creation never completed): nothing published to revert; exit 0."""
+    message = (f"Stack {stack} does not exist yet (or its creation never completed): a first deploy has no "
+               "CI-published runtime image to revert.")
+    reporter.notice(message, title="First deploy")
+    reporter.set_output("in-sync", True)
+    reporter.set_output("runtime-image", "")
+    reporter.summary(f"### Runtime image of {stack}: first deploy\n\n{message}")
+    reporter.result({"stack_name": stack, "in_sync": True, "first_deploy": True, "sources": [],
+                     "problems": [], "fixes": []}, message)
     return 0
 
 
@@ -149,7 +182,7 @@ def _report(reporter: Reporter, stack: str, seen: Observed, verdict: Verdict) ->
     reporter.summary(f"### Runtime image of {stack}: {heading}\n\n{markdown_table(headers, rows)}{problems}")
     document: dict[str, Any] = {
         "stack_name": stack, "runtime_arn": seen.runtime_arn, "runtime_id": seen.runtime_id,
-        "in_sync": verdict.in_sync,
+        "in_sync": verdict.in_sync, "first_deploy": False,
         "sources": [{"source": s.source, "image": s.image, "in_sync": s.in_sync, "detail": s.detail}
                     for s in verdict.sources],
         "problems": verdict.problems, "fixes": verdict.fixes,

@@ -61,6 +61,23 @@ class Git:
             raise OperationFailed(msg, title="git diff failed")
         return [path for path in done.stdout.decode("utf-8", "surrogateescape").split("\0") if path]
 
+    def show(self, revision: str, path: str) -> bytes | None:
+        """The content of ``path`` in commit ``revision``, or None when the commit has no such file."""
+        done = self._run("cat-file", "blob", f"{revision}:{path}")
+        return done.stdout if done.returncode == 0 else None
+
+    def files(self, revision: str) -> list[str]:
+        """Every file in the tree of ``revision`` (what "everything changed" means for that commit)."""
+        done = self._run("ls-tree", "-r", "-z", "--name-only", "--full-tree", revision)
+        if done.returncode != 0:
+            msg = f"git ls-tree {revision[:12]} failed: {_first_line(done.stderr)}"
+            raise OperationFailed(msg, title="git ls-tree failed")
+        return [path for path in done.stdout.decode("utf-8", "surrogateescape").split("\0") if path]
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when ``ancestor`` is in the history of ``descendant``."""
+        return self._run("merge-base", "--is-ancestor", ancestor, descendant).returncode == 0
+
 
 def _first_line(stderr: bytes) -> str:
     lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]

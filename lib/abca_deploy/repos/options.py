@@ -29,7 +29,7 @@ FLAG_FIELDS = {
     "token_secret_arn": "github_token_secret_arn",
 }
 """Settings field -> the table attribute it sets."""
-ROLES = Literal["read", "triage", "write", "maintain", "admin"]
+ROLES = Literal["none", "read", "triage", "write", "maintain", "admin"]
 RepoName = Annotated[str, AfterValidator(v.repo_name)]
 """OWNER/REPO, validated like the Blueprint construct."""
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
@@ -100,7 +100,8 @@ class WriteSettings(TableSettings):
     max_repos: int | None = Field(None, ge=1, description="Refuse to exceed this many active repositories.",
                                   json_schema_extra={"form": "an integer of at least 1", "metavar": "N"})
     required_permission: ROLES = Field(
-        "admin", description="In Actions, the role the triggering actor needs on the platform repository.")
+        "admin", description="In Actions, the role the triggering actor needs on the platform repository "
+                             "(none: any actor, e.g. the merge queue or Mergify merging a reviewed file).")
     platform_token_env: EnvName = Field(
         "GITHUB_TOKEN", description="Environment variable with a token that can read the platform repository "
                                     "(for the actor check in Actions).",
