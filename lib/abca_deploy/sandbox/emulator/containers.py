@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("abca_deploy.sandbox.emulator")
 LABEL = "abca-deploy.sandbox"
 _LOG_LINES = 10
+EXIT_GRACE = 2.0  # seconds a container that dropped a connection has to show up as exited
 
 
 @dataclass
@@ -66,7 +67,10 @@ class DockerRunner:
         """Move the running, healthy container of ``source`` to ``target`` (which must have none)."""
         with self._key_lock(source):
             record = self._records.get(source)
-            if record is None or record.target.port == 0 or not _running(record.container):
+            if record is None or record.target.port == 0:
+                return False
+            if not _running(record.container):  # a dead warm container serves nobody: remove it
+                self._forget(source)
                 return False
             with self._lock:
                 if self._records.get(source) is not record or target in self._records:
@@ -84,7 +88,7 @@ class DockerRunner:
         if record is None:
             return "The container is gone."
         name = record.target.name
-        if _running(record.container):
+        if _still_running(record.container, EXIT_GRACE):
             return f"The container {name} is running but did not answer on 127.0.0.1:{record.target.port}."
         reason = f"The container {name} is not running ({_exit(record.container)}).{_tail(record.container)}"
         self._forget(key)
@@ -204,6 +208,16 @@ def _running(container: Any) -> bool:
     except docker.errors.NotFound:
         return False
     return bool(container.status == "running")
+
+
+def _still_running(container: Any, grace: float) -> bool:
+    """Whether the container still runs after ``grace`` seconds (a crash reaches the engine's state late)."""
+    deadline = time.monotonic() + grace
+    while _running(container):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _published(container: Any, port: int) -> int | None:
