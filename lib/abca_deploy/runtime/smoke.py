@@ -111,7 +111,8 @@ def smoke_test(
             reason = judge(result, expected, pattern)
             if log is not None:
                 log(f"attempt {attempt}: {describe(result)}")
-            if not reason or not transient(result) or result.status in expected or attempt == attempts:
+            settled = result.reached_container and result.status in expected  # e.g. a body mismatch
+            if not reason or settled or not transient(result) or attempt == attempts:
                 break
             sleep(min(2.0**attempt, 10.0))
     finally:
