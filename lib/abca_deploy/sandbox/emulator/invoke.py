@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import logging
 import re
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,7 @@ class Invoker:
             raise ValueError(msg)
         self.store, self.endpoints, self.error_form = store, endpoints, error_form
         self._stopped: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._stopped_lock = threading.Lock()
 
     def runtime_id(self, params: dict[str, Any]) -> str:
         """The runtime id from the full ARN, or from the id plus the ``accountId`` query parameter."""
@@ -144,8 +146,9 @@ class Invoker:
         runtime_id, qualifier = self.runtime_id(params), params.get("qualifier") or DEFAULT
         session = params["runtimeSessionId"]
         replay = (runtime_id, qualifier, session, params.get("clientToken") or "")
-        if replay[-1] and replay in self._stopped:
-            return self._stopped[replay]
+        with self._stopped_lock:
+            if replay[-1] and replay in self._stopped:
+                return self._stopped[replay]
         with self.store.lock:
             runtime = self.store.runtime(runtime_id)
             if qualifier != DEFAULT and qualifier not in runtime.endpoints:
@@ -157,9 +160,10 @@ class Invoker:
             raise not_found(msg)
         answer = {"runtimeSessionId": session, "statusCode": 200}
         if replay[-1]:
-            if len(self._stopped) >= _STOPPED_ANSWERS:
-                self._stopped.pop(next(iter(self._stopped)))
-            self._stopped[replay] = answer
+            with self._stopped_lock:
+                if len(self._stopped) >= _STOPPED_ANSWERS:
+                    self._stopped.pop(next(iter(self._stopped)))
+                self._stopped[replay] = answer
         return answer
 
 
