@@ -308,14 +308,14 @@ def agent_containers(docker_client: Any) -> Callable[..., list[Any]]:
 
 @pytest.fixture
 def wait_containers(docker_client: Any) -> Callable[..., list[str]]:
-    """``wait_containers(runtime_id, ["2"])`` -> the versions whose containers run, once they are exactly
-    those (the emulator removes unserved containers in the background)."""
+    """``wait_containers(runtime_id, ["2"])`` -> the versions that have containers (sessions' included),
+    once they are exactly those (the emulator removes unserved containers in the background)."""
 
     def wait(runtime_id: str, versions: list[str], timeout: float = 30.0) -> list[str]:
         deadline = time.monotonic() + timeout
         while True:
-            found = sorted(c.labels["abca-deploy.sandbox.version"]
-                           for c in list_agent_containers(docker_client, runtime_id))
+            found = sorted({c.labels["abca-deploy.sandbox.version"]
+                            for c in list_agent_containers(docker_client, runtime_id)})
             if found == sorted(versions) or time.monotonic() > deadline:
                 return found
             time.sleep(POLL)

@@ -21,6 +21,7 @@ MISSING = "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca-test/missing:nope"
 EXITS = ["python3", "-c", "import sys; print('boom: no config', flush=True); sys.exit(3)"]
 HOST_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 NO_PING = ["python3", "-m", "http.server", "8080"]  # answers GET /ping with 404
+SESSION = "session-0000000000-0000000000-0000000000"
 
 
 def test_missing_image_fails_the_update_and_default_keeps_serving(
@@ -110,26 +111,52 @@ def test_update_while_updating_is_a_conflict(
     assert wait_runtime(created["agentRuntimeId"])["agentRuntimeVersion"] == "2"
 
 
-def test_container_down_is_424_then_a_fresh_one_serves(
+def test_a_dead_session_container_is_424_then_the_session_starts_afresh(
     data: Any, new_runtime: Callable[..., dict[str, Any]], wait_runtime: Callable[..., dict[str, Any]],
     agent_image: Callable[..., str], agent_containers: Callable[..., list[Any]],
 ) -> None:
     created = new_runtime(agent_image(message="phoenix"))
     wait_runtime(created["agentRuntimeId"])
-    [container] = agent_containers(created["agentRuntimeId"])
+    invoke = {"agentRuntimeArn": created["agentRuntimeArn"], "runtimeSessionId": SESSION,
+              "payload": b'{"prompt": "x"}'}
+    data.invoke_agent_runtime(**invoke)
+    [container] = agent_containers(created["agentRuntimeId"])  # the session took over the warm container
     container.kill()
 
     with pytest.raises(ClientError) as caught:
-        data.invoke_agent_runtime(agentRuntimeArn=created["agentRuntimeArn"], payload=b'{"prompt": "x"}')
+        data.invoke_agent_runtime(**invoke)
     error = caught.value.response
     assert error["Error"]["Code"] == "RuntimeClientError"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
     assert f"The container {container.name} is not running (exit code 137" in error["Error"]["Message"]
 
-    answer = data.invoke_agent_runtime(agentRuntimeArn=created["agentRuntimeArn"], payload=b'{"prompt": "x"}')
+    answer = data.invoke_agent_runtime(**invoke)
     assert json.loads(answer["response"].read())["message"] == "phoenix"
     [fresh] = agent_containers(created["agentRuntimeId"])
     assert fresh.id != container.id
+    assert fresh.labels["abca-deploy.sandbox.session"] == SESSION
+
+
+def test_stop_runtime_session_removes_the_sessions_container(
+    data: Any, emulator: EmulatorServer, new_runtime: Callable[..., dict[str, Any]],
+    wait_runtime: Callable[..., dict[str, Any]], agent_image: Callable[..., str],
+    agent_containers: Callable[..., list[Any]],
+) -> None:
+    created = new_runtime(agent_image(message="sessions"))
+    wait_runtime(created["agentRuntimeId"])
+    arn, other = created["agentRuntimeArn"], SESSION.replace("0", "1")
+    for session in (SESSION, other):
+        data.invoke_agent_runtime(agentRuntimeArn=arn, runtimeSessionId=session, payload=b'{"prompt": "x"}')
+    containers = agent_containers(created["agentRuntimeId"])
+    sessions = {c.labels.get("abca-deploy.sandbox.session") for c in containers}
+    assert sessions == {None, other}  # the first took over the warm container (version labels only)
+
+    data.stop_runtime_session(agentRuntimeArn=arn, runtimeSessionId=other)
+    data.stop_runtime_session(agentRuntimeArn=arn, runtimeSessionId=SESSION)
+    assert agent_containers(created["agentRuntimeId"]) == []
+    assert emulator.store.sessions.count(created["agentRuntimeId"]) == 0
+    with pytest.raises(data.exceptions.ResourceNotFoundException):
+        data.stop_runtime_session(agentRuntimeArn=arn, runtimeSessionId=SESSION)
 
 
 @pytest.mark.skipif(HOST_ARCH == "arm64", reason="this machine can run linux/arm64 images")

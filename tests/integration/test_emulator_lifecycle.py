@@ -49,7 +49,7 @@ def test_create_becomes_ready_and_invokes(
         "environment": {"AGENT_MODE": "test"}}
 
 
-def test_empty_input_is_the_agents_400(
+def test_empty_input_is_the_agents_400_reported_as_aws_does(
     data: Any, new_runtime: Callable[..., dict[str, Any]], wait_runtime: Callable[..., dict[str, Any]],
     agent_image: Callable[..., str],
 ) -> None:
@@ -58,8 +58,9 @@ def test_empty_input_is_the_agents_400(
 
     with pytest.raises(ClientError) as caught:
         data.invoke_agent_runtime(agentRuntimeArn=created["agentRuntimeArn"], payload=b'{"input":{}}')
-    assert caught.value.response["Error"]["Code"] == "TASK_RECORD_INCOMPLETE"
-    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert caught.value.response["Error"]["Code"] == "RuntimeClientError"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert caught.value.response["Error"]["Message"].startswith("Received error (400) from runtime.")
 
 
 def test_event_stream_is_passed_through(
@@ -183,4 +184,5 @@ def test_health_reports_runtimes_and_containers(
     wait_runtime(new_runtime(agent_image())["agentRuntimeId"])
     after = health()
     assert after == {"status": "ok", "runtimes": before["runtimes"] + 1,
-                     "containers": before["containers"] + 1}
+                     "containers": before["containers"] + 1, "sessions": before["sessions"],
+                     "containerErrors": "wrapped"}

@@ -14,6 +14,7 @@ import urllib.request
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,14 +51,16 @@ def test_module_entry_point_serves_and_cleans_up_on_sigterm(
     argv = [sys.executable, "-m", "abca_deploy.sandbox.emulator", "--host", "127.0.0.1", "--port", str(port),
             "--registry", registry.host, "--instance", INSTANCE, "--ping-timeout", "30"]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1",
+                                 "ABCA_CONTAINER_ERRORS": "passthrough"})
     try:
         deadline = time.monotonic() + 30
         while _health(url) is None:
             assert proc.poll() is None, proc.communicate()[1].decode()
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        assert _health(url) == {"status": "ok", "runtimes": 0, "containers": 0}
+        assert _health(url) == {"status": "ok", "runtimes": 0, "containers": 0, "sessions": 0,
+                                "containerErrors": "passthrough"}
 
         control = boto3.client("bedrock-agentcore-control", endpoint_url=url)
         created = control.create_agent_runtime(agentRuntimeName="proc", **request_for(agent_image()))
@@ -65,10 +68,15 @@ def test_module_entry_point_serves_and_cleans_up_on_sigterm(
             assert time.monotonic() < deadline + 60
             time.sleep(0.2)
         assert len(agent_containers(created["agentRuntimeId"], instance=INSTANCE)) == 1
+        data = boto3.client("bedrock-agentcore", endpoint_url=url)
+        with pytest.raises(ClientError) as caught:  # passthrough: the agent's own 400 and body
+            data.invoke_agent_runtime(agentRuntimeArn=created["agentRuntimeArn"], payload=b'{"input":{}}')
+        assert caught.value.response["Error"]["Code"] == "TASK_RECORD_INCOMPLETE"
+        assert _health(url)["sessions"] == 1  # type: ignore[index]
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err.decode()
     assert out == b""
-    assert f"AgentCore emulator listening on {url}" in err.decode()
+    assert f"AgentCore emulator listening on {url} (container errors: passthrough)" in err.decode()
     assert agent_containers(instance=INSTANCE) == []

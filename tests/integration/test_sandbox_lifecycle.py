@@ -88,7 +88,8 @@ def _use_env(values: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
 def test_up_seeds_a_platform_boto3_can_use_restarts_what_died_and_down_leaves_nothing(
         sandbox_args: list[str], engine: Any, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    code, up, err = _cli(["sandbox", "up", *sandbox_args], capsys)
+    # passthrough: the emulator hands the agent's 400 back as is (_assert_invocable reads its body)
+    code, up, err = _cli(["sandbox", "up", *sandbox_args, "--container-errors", "passthrough"], capsys)
     assert code == 0, err
     assert up["started"] == ["moto", "registry", "emulator"]
     pids = {s["name"]: s["pid"] for s in up["services"]}
@@ -103,8 +104,10 @@ def test_up_seeds_a_platform_boto3_can_use_restarts_what_died_and_down_leaves_no
     _use_env(env, monkeypatch)
     _assert_platform_seeded(up["seed"])
 
-    code, again, err = _cli(["sandbox", "up", *sandbox_args], capsys)
+    code, again, err = _cli(["sandbox", "up", *sandbox_args, "--container-errors", "wrapped"], capsys)
     assert code == 0, err
+    assert ("warning: The sandbox's emulator already runs with --container-errors passthrough; "
+            "--container-errors wrapped applies only after `abca-deploy sandbox down`.") in err
     assert again["started"] == []
     assert again["seed"]["created"] == []
     assert {s["name"]: s["pid"] for s in again["services"]} == pids

@@ -134,6 +134,8 @@ class FakeData:
     control: FakeControl
     answers: dict[str, Invocation] = field(default_factory=dict)
     invoked: list[tuple[str, str | None, str]] = field(default_factory=list)
+    stopped: list[tuple[str, str | None]] = field(default_factory=list)
+    stop_error: Exception | None = None
     calls: int = 0
 
     def invoke(
@@ -153,3 +155,13 @@ class FakeData:
         return self.answers.get(
             image, Invocation(400, "application/json", '{"code":"TASK_RECORD_INCOMPLETE"}')
         )
+
+    def stop_session(self, runtime_arn: str, session_id: str, *, qualifier: str | None) -> bool:
+        self.calls += 1
+        if self.stop_error is not None:
+            raise self.stop_error
+        known = any(sid == session_id for _, _, sid in self.invoked)
+        if known:
+            self.stopped.append((session_id, qualifier))
+            self.control.log.append("stop session")
+        return known

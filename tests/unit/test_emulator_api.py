@@ -30,7 +30,7 @@ ROLE = "arn:aws:iam::123456789012:role/runtime"
 
 
 class FakeRunner:
-    """Containers as records; ``hold(image)`` blocks that image's start until ``release(image)``."""
+    """Containers as records; ``hold(image)`` blocks that image's start until ``unhold(image)``."""
 
     def __init__(self) -> None:
         self.running: dict[Key, ContainerSpec] = {}
@@ -43,7 +43,7 @@ class FakeRunner:
     def hold(self, image: str) -> None:
         self.gates[image] = threading.Event()
 
-    def release(self, image: str) -> None:
+    def unhold(self, image: str) -> None:
         self.gates.pop(image).set()
 
     def prepare(self, key: Key, spec: ContainerSpec) -> None:
@@ -66,6 +66,15 @@ class FakeRunner:
                 raise RuntimeError(msg)
             self.running[key] = spec
         return Target(self.port, f"fake-{key[0]}-v{key[1]}", spec.path)
+
+    def adopt(self, source: Key, target: Key) -> bool:
+        if source not in self.running or target in self.running:
+            return False
+        self.running[target] = self.running.pop(source)
+        return True
+
+    def release(self, key: Key) -> None:
+        self.running.pop(key, None)
 
     def failure(self, key: Key) -> str:
         return f"The container fake-{key[0]}-v{key[1]} is not running."
@@ -147,7 +156,7 @@ def test_create_is_creating_until_the_container_is_healthy(control: Any, runner:
                                                  endpointName="DEFAULT")
     assert (default["status"], default["targetVersion"], "liveVersion" in default) == ("CREATING", "1", False)
 
-    runner.release(f"{ECR}:v1")
+    runner.unhold(f"{ECR}:v1")
     ready = runtime_status(control, created["agentRuntimeId"], "READY")
     assert ready["workloadIdentityDetails"]["workloadIdentityArn"].endswith(
         f"workload-identity-directory/default/workload-identity/{created['agentRuntimeId']}")
@@ -164,7 +173,7 @@ def test_update_during_update_conflicts_and_failed_update_keeps_default(
     with pytest.raises(control.exceptions.ConflictException, match="UPDATING"):
         control.update_agent_runtime(agentRuntimeId=runtime_id, **artifact("v3"))
 
-    runner.release(f"{ECR}:v2")
+    runner.unhold(f"{ECR}:v2")
     failed = runtime_status(control, runtime_id, "UPDATE_FAILED")
     assert (failed["agentRuntimeVersion"], failed["failureReason"]) == ("2", "Image v2 could not be pulled.")
     default = control.get_agent_runtime_endpoint(agentRuntimeId=runtime_id, endpointName="DEFAULT")
@@ -228,7 +237,7 @@ def test_endpoint_moves_only_when_updated(control: Any, runner: FakeRunner) -> N
     with pytest.raises(control.exceptions.ConflictException, match="UPDATING"):
         control.update_agent_runtime_endpoint(agentRuntimeId=runtime_id, endpointName="prod",
                                               agentRuntimeVersion="1")
-    runner.release(f"{ECR}:v2")
+    runner.unhold(f"{ECR}:v2")
     moved = endpoint_status(control, runtime_id, "prod", "READY")
     assert (moved["liveVersion"], moved["targetVersion"], moved["description"]) == ("2", "2", "moved")
 
@@ -305,7 +314,8 @@ def test_raw_http_errors_are_rest_json(server: EmulatorServer) -> None:
     assert (status, headers["x-amzn-ErrorType"]) == (400, "ValidationException")
     assert body["reason"] == "CannotParse"
     health = raw(server, "GET", "/_emulator/health")
-    assert (health[0], health[2]) == (200, {"status": "ok", "runtimes": 0, "containers": 0})
+    assert (health[0], health[2]) == (200, {"status": "ok", "runtimes": 0, "containers": 0, "sessions": 0,
+                                            "containerErrors": "wrapped"})
 
 
 def test_invoke_while_creating_and_with_bad_addresses(control: Any, data: Any, runner: FakeRunner) -> None:
@@ -313,7 +323,7 @@ def test_invoke_while_creating_and_with_bad_addresses(control: Any, data: Any, r
     created = control.create_agent_runtime(agentRuntimeName="demo", **artifact("v1"))
     with pytest.raises(data.exceptions.RetryableConflictException, match="CREATING"):
         data.invoke_agent_runtime(agentRuntimeArn=created["agentRuntimeArn"], payload=b"{}")
-    runner.release(f"{ECR}:v1")
+    runner.unhold(f"{ECR}:v1")
     with pytest.raises(data.exceptions.ValidationException, match="accountId"):
         data.invoke_agent_runtime(agentRuntimeArn=created["agentRuntimeId"], payload=b"{}")
     other = created["agentRuntimeArn"].replace("123456789012", "210987654321")

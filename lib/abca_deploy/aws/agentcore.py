@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.aws.errors import aws_call, error_code
+from abca_deploy.aws.invocation import ErrorAnswer, Invocation, Origin, event_stream_text, read_error
 from abca_deploy.errors import UserError
 
 if TYPE_CHECKING:
@@ -122,22 +122,14 @@ class AgentCoreControl:
             )
 
 
-@dataclass(frozen=True)
-class Invocation:
-    """What InvokeAgentRuntime returned: the container's status, content type and body."""
-
-    status: int
-    content_type: str
-    body: str
-
-
 class AgentCoreData:
-    """``bedrock-agentcore``: InvokeAgentRuntime, keeping the body of error answers (e.g. an agent's 400)."""
+    """``bedrock-agentcore``: InvokeAgentRuntime (reading the container's status from either error form) and
+    StopRuntimeSession."""
 
     def __init__(self, client: Any | Callable[[], Any]) -> None:
         self._client_or_factory = client
         self._made: Any = None
-        self._error_bodies: list[bytes] = []
+        self._error_answers: list[tuple[dict[str, str], bytes]] = []
         self.calls = 0
 
     @property
@@ -147,12 +139,14 @@ class AgentCoreData:
             made = self._client_or_factory
             self._made = made() if callable(made) else made
             self._made.meta.events.register("after-call.bedrock-agentcore.InvokeAgentRuntime",
-                                            self._keep_error_body)
+                                            self._keep_error_answer)
         return self._made
 
-    def _keep_error_body(self, http_response: Any = None, **_: Any) -> None:
+    def _keep_error_answer(self, http_response: Any = None, **_: Any) -> None:
+        # botocore keeps only the parsed error; the raw body and headers say whether the container answered.
         if http_response is not None and http_response.status_code >= 300:
-            self._error_bodies.append(http_response.content or b"")
+            headers = {k.lower(): str(v) for k, v in (http_response.headers or {}).items()}
+            self._error_answers.append((headers, http_response.content or b""))
 
     def invoke(
         self,
@@ -163,7 +157,7 @@ class AgentCoreData:
         session_id: str,
         accept: str = "application/json, text/event-stream",
     ) -> Invocation:
-        """Invoke the runtime; HTTP error answers come back as an Invocation, not an exception."""
+        """Invoke the runtime; error answers come back as an Invocation (see ``invocation.read_error``)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         kwargs: dict[str, Any] = {
@@ -175,26 +169,51 @@ class AgentCoreData:
         }
         if qualifier:
             kwargs["qualifier"] = qualifier
-        self._error_bodies.clear()
+        client = self._client
+        self._error_answers.clear()
         self.calls += 1
         try:
-            response = self._client.invoke_agent_runtime(**kwargs)
+            response = client.invoke_agent_runtime(**kwargs)
         except ClientError as exc:
-            meta = exc.response.get("ResponseMetadata", {})
-            raw = self._error_bodies[-1] if self._error_bodies else b""
-            content_type = str(meta.get("HTTPHeaders", {}).get("content-type", ""))
-            return Invocation(
-                status=int(meta.get("HTTPStatusCode", 0)),
-                content_type=content_type,
-                body=raw.decode("utf-8", "replace") or str(exc),
-            )
-        except BotoCoreError as exc:  # no answer (connection reset, read timeout): status 0, transient
-            return Invocation(status=0, content_type="", body=str(exc))
+            return read_error(self._error_answer(exc), self._modelled_errors())
+        except BotoCoreError as exc:  # no answer (connection reset, read timeout): transient
+            return Invocation(0, "", str(exc), Origin.NONE)
         content_type = str(response.get("contentType", ""))
         stream = response["response"]
         if "text/event-stream" in content_type:
-            lines = [line.decode("utf-8", "replace") for line in stream.iter_lines()]
-            body = "\n".join(line.removeprefix("data: ") for line in lines if line)
+            body = event_stream_text(stream.iter_lines())
         else:
             body = stream.read().decode("utf-8", "replace")
-        return Invocation(status=int(response.get("statusCode", 200)), content_type=content_type, body=body)
+        return Invocation(int(response.get("statusCode", 200)), content_type, body)
+
+    def _error_answer(self, exc: Any) -> ErrorAnswer:
+        meta = exc.response.get("ResponseMetadata", {})
+        error = exc.response.get("Error", {})
+        headers, raw = self._error_answers[-1] if self._error_answers else ({}, b"")
+        headers = headers or {k.lower(): str(v) for k, v in meta.get("HTTPHeaders", {}).items()}
+        return ErrorAnswer(status=int(meta.get("HTTPStatusCode", 0)), code=str(error.get("Code", "")),
+                           message=str(error.get("Message", "")) or str(exc), body=raw,
+                           content_type=headers.get("content-type", ""), typed="x-amzn-errortype" in headers)
+
+    def _modelled_errors(self) -> frozenset[str]:
+        """InvokeAgentRuntime's own error codes, from the client's service model."""
+        operation = self._client.meta.service_model.operation_model("InvokeAgentRuntime")
+        return frozenset(shape.name for shape in operation.error_shapes)
+
+    def stop_session(self, runtime_arn: str, session_id: str, *, qualifier: str | None) -> bool:
+        """StopRuntimeSession: True when stopped, False when AgentCore no longer had the session
+        (ResourceNotFoundException); any other failure raises a translated AbcaError."""
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"agentRuntimeArn": runtime_arn, "runtimeSessionId": session_id}
+        if qualifier:
+            kwargs["qualifier"] = qualifier
+        self.calls += 1
+        with aws_call("bedrock-agentcore:StopRuntimeSession", runtime_arn):
+            try:
+                self._client.stop_runtime_session(**kwargs)
+            except ClientError as exc:
+                if error_code(exc) == "ResourceNotFoundException":
+                    return False
+                raise
+        return True

@@ -234,6 +234,8 @@ class Publisher:
                 expected=self.s.expected_statuses,
                 pattern=self.s.smoke_expect,
                 sleep=self.c.sleep,
+                log=self.r.info,
+                warn=lambda message: self.r.warning(message, title="Smoke-test session not stopped"),
             )
             self.out.smoke = result
             self.r.info(f"smoke test {result.summary()}; body: {result.body_excerpt}")

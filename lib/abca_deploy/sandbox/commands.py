@@ -89,6 +89,7 @@ def up(settings: UpSettings, reporter: Reporter) -> int:
 
     with _docker(required=True) as engine:
         sandbox = _sandbox(settings, engine)
+        sandbox.container_errors = settings.container_errors
         state, started, seeded = bring_up(sandbox, reporter, seed=not settings.no_seed,
                                           wait_timeout=settings.wait_timeout,
                                           explicit=settings.model_fields_set)

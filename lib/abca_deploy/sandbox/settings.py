@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path  # noqa: TC003 - pydantic resolves the annotation at runtime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, JsonValue, ValidationInfo, field_validator
 
@@ -69,3 +69,7 @@ class UpSettings(SandboxSettings):
     wait_timeout: int = Field(300, ge=10, le=3600,
                               description="Seconds to wait for the seeded runtime to be READY (default 300).",
                               json_schema_extra={"form": "seconds, 10-3600"})
+    container_errors: Literal["wrapped", "passthrough"] = Field(
+        "wrapped", description="How the emulator reports an agent container's non-2xx answer: 'wrapped' (424 "
+        "RuntimeClientError 'Received error (NNN) from runtime', as AWS does) or 'passthrough' (its status "
+        "and body). Applies when the emulator starts.")

@@ -83,6 +83,7 @@ class Sandbox:
         self.ports = ports
         self.engine = engine
         self.instance = instance_name(state_dir)
+        self.container_errors = "wrapped"  # the emulator's --container-errors when `up` starts it
 
     def marker(self, name: str, port: int) -> str:
         """A string only this sandbox's process for ``name`` has in its command line (pid-reuse guard)."""
@@ -169,7 +170,7 @@ class Sandbox:
         reg = state.services[REGISTRY]
         return [sys.executable, "-m", "abca_deploy.sandbox.emulator", "--host", HOST, "--port", str(port),
                 "--registry", f"{HOST}:{reg.port}", "--account", ACCOUNT, "--region", REGION,
-                "--instance", self.instance]
+                "--instance", self.instance, "--container-errors", self.container_errors]
 
     # -- down -----------------------------------------------------------------------------------------
     def stop_all(self, state: State | None, notify: Callable[[str], None]) -> list[str]:

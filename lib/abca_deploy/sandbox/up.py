@@ -32,6 +32,7 @@ def bring_up(sandbox: Sandbox, reporter: Reporter, *, seed: bool, wait_timeout: 
     _warn_port_changes(sandbox, state, reporter, explicit)
     with reporter.group("Start the sandbox services"):
         started = sandbox.start_missing(state, reporter.info)
+        _warn_container_errors(sandbox, state, reporter, explicit, started)
     with reporter.group("Base image"):
         from abca_deploy.sandbox.baseimage import choose_base
 
@@ -62,6 +63,28 @@ def _seed(sandbox: Sandbox, state: State, reporter: Reporter, wait_timeout: int)
     state.seed = seeded
     save(sandbox.state_dir, state)
     return seeded
+
+
+def _warn_container_errors(sandbox: Sandbox, state: State, reporter: Reporter, explicit: Set[str],
+                           started: list[str]) -> None:
+    """--container-errors applies when the emulator starts: say so when a running one uses another form."""
+    import json
+    import urllib.request
+
+    from abca_deploy.sandbox.stack import EMULATOR, health_url
+
+    record = state.services.get(EMULATOR)
+    if "container_errors" not in explicit or record is None or EMULATOR in started:
+        return
+    try:
+        with urllib.request.urlopen(health_url(EMULATOR, record.port), timeout=5) as answer:
+            running = json.loads(answer.read()).get("containerErrors")
+    except (OSError, ValueError):
+        return
+    if running and running != sandbox.container_errors:
+        reporter.warning(f"The sandbox's emulator already runs with --container-errors {running}; "
+                         f"--container-errors {sandbox.container_errors} applies only after "
+                         "`abca-deploy sandbox down`.", title="Container-error form unchanged")
 
 
 def _warn_port_changes(sandbox: Sandbox, state: State, reporter: Reporter, explicit: Set[str]) -> None:

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 
+from abca_deploy.sandbox.emulator.invoke import DEFAULT_ERROR_FORM, ERROR_FORMS
 from abca_deploy.sandbox.emulator.server import EmulatorServer
+
+ERRORS_ENV = "ABCA_CONTAINER_ERRORS"  # the same variable `abca-deploy sandbox up` reads
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,8 +32,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ping-timeout", type=float, default=60.0,
                         help="seconds a new container has to answer GET /ping with 200 (default 60)")
     parser.add_argument("--instance", default="default", help="sandbox instance name put on container labels")
+    parser.add_argument("--container-errors", choices=ERROR_FORMS,
+                        default=os.environ.get(ERRORS_ENV) or DEFAULT_ERROR_FORM,
+                        help="how a container's non-2xx answer reaches the caller: 'wrapped' (424 "
+                             "RuntimeClientError \"Received error (NNN) from runtime\", as AWS answers) or "
+                             f"'passthrough' (its status and body); default {DEFAULT_ERROR_FORM}, "
+                             f"or ${ERRORS_ENV}")
     parser.add_argument("--debug", action="store_true", help="log every request")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.container_errors not in ERROR_FORMS:  # argparse checks choices of given flags, not of defaults
+        parser.error(f"${ERRORS_ENV} must be one of {', '.join(ERROR_FORMS)}, not {args.container_errors!r}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     server = EmulatorServer(args.registry, account=args.account, region=args.region,
                             ping_timeout=args.ping_timeout, instance=args.instance,
-                            host=args.host, port=args.port)
+                            host=args.host, port=args.port, container_errors=args.container_errors)
     server.start()
     try:
         stop.wait()

@@ -1,11 +1,12 @@
-"""The Docker runner: one container per version, published on 127.0.0.1, healthy once GET /ping is 200.
+"""The Docker runner: containers of versions and sessions, on 127.0.0.1, healthy once GET /ping answers 200.
 
 Containers carry the sandbox labels so ``sandbox down`` removes exactly them; the emulator removes them when
-no endpoint serves their version any more, and all of them when it stops.
+their session ends or no endpoint serves their version any more, and all of them when it stops.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import logging
 import secrets
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("abca_deploy.sandbox.emulator")
 LABEL = "abca-deploy.sandbox"
 _LOG_LINES = 10
+EXIT_GRACE = 2.0  # seconds a container that dropped a connection has to show up as exited
 
 
 @dataclass
@@ -61,13 +63,32 @@ class DockerRunner:
                     raise ContainerDown(reason)
             return self._start(key, spec)
 
+    def adopt(self, source: Key, target: Key) -> bool:
+        """Move the running, healthy container of ``source`` to ``target`` (which must have none)."""
+        with self._key_lock(source):
+            record = self._records.get(source)
+            if record is None or record.target.port == 0:
+                return False
+            if not _running(record.container):  # a dead warm container serves nobody: remove it
+                self._forget(source)
+                return False
+            with self._lock:
+                if self._records.get(source) is not record or target in self._records:
+                    return False
+                self._records[target] = self._records.pop(source)
+        return True
+
+    def release(self, key: Key) -> None:
+        """Remove the container of ``key``, if any."""
+        self._forget(key)
+
     def failure(self, key: Key) -> str:
         """Why the container of ``key`` is not serving; a stopped one is forgotten and removed."""
         record = self._records.get(key)
         if record is None:
             return "The container is gone."
         name = record.target.name
-        if _running(record.container):
+        if _still_running(record.container, EXIT_GRACE):
             return f"The container {name} is running but did not answer on 127.0.0.1:{record.target.port}."
         reason = f"The container {name} is not running ({_exit(record.container)}).{_tail(record.container)}"
         self._forget(key)
@@ -130,16 +151,21 @@ class DockerRunner:
                 msg = "The container was removed while it started (emulator stopping, or version unserved)."
                 raise StartFailed(msg)
             self._records[key] = _Record(container, target, image)
-        log.info("runtime %s version %s: container %s healthy on 127.0.0.1:%s", *key, container.name, port)
+        log.info("runtime %s version %s%s: container %s healthy on 127.0.0.1:%s", key[0], key[1],
+                 f" session {key[2]}" if len(key) > 2 else "", container.name, port)
         return target
 
     def _create(self, key: Key, spec: ContainerSpec, ref: str) -> Any:
         import docker.errors
 
-        runtime_id, version = key
+        runtime_id, version = key[0], key[1]
         labels = {LABEL: "true", f"{LABEL}.instance": self._instance, f"{LABEL}.role": "agent",
                   f"{LABEL}.runtime": runtime_id, f"{LABEL}.version": version}
-        name = f"abca-agent-{self._instance}-{runtime_id}-v{version}-{secrets.token_hex(3)}"
+        name = f"abca-agent-{self._instance}-{runtime_id}-v{version}"
+        if len(key) > 2:  # a session's container; session ids may hold any character, so name it by hash
+            labels[f"{LABEL}.session"] = key[2]
+            name += f"-s{hashlib.sha256(key[2].encode()).hexdigest()[:8]}"
+        name += f"-{secrets.token_hex(3)}"
         container = self._docker.containers.create(
             ref, name=name, detach=True, labels=labels, environment=spec.environment,
             ports={f"{spec.port}/tcp": ("127.0.0.1", None)}, tmpfs={path: "" for path in spec.tmpfs},
@@ -182,6 +208,16 @@ def _running(container: Any) -> bool:
     except docker.errors.NotFound:
         return False
     return bool(container.status == "running")
+
+
+def _still_running(container: Any, grace: float) -> bool:
+    """Whether the container still runs after ``grace`` seconds (a crash reaches the engine's state late)."""
+    deadline = time.monotonic() + grace
+    while _running(container):
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _published(container: Any, port: int) -> int | None:

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from abca_deploy.sandbox.emulator import output
 from abca_deploy.sandbox.emulator.errors import conflict, not_found, validation
 from abca_deploy.sandbox.emulator.runner import StartFailed, spec_for
+from abca_deploy.sandbox.emulator.sessions import Sessions
 from abca_deploy.sandbox.emulator.state import IN_PROGRESS, NOT_CONFIG, Runtime, suffix
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from abca_deploy.sandbox.emulator.runner import Runner
+    from abca_deploy.sandbox.emulator.runner import Key, Runner
     from abca_deploy.sandbox.emulator.state import Version
 
 log = logging.getLogger("abca_deploy.sandbox.emulator")
@@ -33,6 +34,7 @@ class Store:
     def __init__(self, runner: Runner, *, account: str, region: str,
                  spawn: Callable[[Callable[[], None]], None] | None = None) -> None:
         self.runner, self.account, self.region = runner, account, region
+        self.sessions = Sessions(runner)
         self.lock = threading.RLock()
         self.runtimes: dict[str, Runtime] = {}
         self._spawn = spawn
@@ -56,13 +58,14 @@ class Store:
         thread.start()
 
     def reconcile(self) -> None:
-        """Remove the containers of versions that no endpoint serves and no check needs any more."""
+        """End the sessions of versions no endpoint serves; remove every container nothing needs any more."""
         with self.lock:
-            keep = {(rid, number) for rid, rt in self.runtimes.items() for number in rt.served()}
-        self.runner.retain(keep)
+            served: set[Key] = {(rid, number) for rid, rt in self.runtimes.items() for number in rt.served()}
+        self.sessions.retain(served)
 
     def close(self, timeout: float = 15.0) -> None:
         """Stop the runner (removing its containers) and wait briefly for background jobs."""
+        self.sessions.close()
         self.runner.close()
         for thread in self._threads:
             thread.join(timeout)

@@ -1,7 +1,7 @@
 """Routing from the botocore models: each implemented operation's HTTP method and URI template.
 
 The control plane (``bedrock-agentcore-control``) and the data plane (``bedrock-agentcore``) may share one
-server: their URIs do not overlap (only InvokeAgentRuntime ends in ``/invocations``).
+server: their URIs do not overlap (only the data plane's end in ``/invocations`` or ``/stopruntimesession``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ OPERATIONS = {
         "GetAgentRuntimeEndpoint", "UpdateAgentRuntimeEndpoint", "ListAgentRuntimeEndpoints",
         "DeleteAgentRuntimeEndpoint",
     ),
-    DATA: ("InvokeAgentRuntime",),
+    DATA: ("InvokeAgentRuntime", "StopRuntimeSession"),
 }
 
 

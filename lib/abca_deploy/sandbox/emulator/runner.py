@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-# (agentRuntimeId, agentRuntimeVersion): one container per version at most.
-Key = tuple[str, str]
+from abca_deploy.sandbox.emulator.state import LIFECYCLE_DEFAULTS
+
+# (agentRuntimeId, agentRuntimeVersion) for the container a version's readiness check leaves warm;
+# (agentRuntimeId, agentRuntimeVersion, runtimeSessionId) for a session's own container.
+Key = tuple[str, ...]
 
 # AgentCore's container contract per serverProtocol: port and invocation path (protocolConfiguration may
 # override both); /ping is served on the same port.
@@ -39,6 +42,8 @@ class ContainerSpec:
     port: int = 8080
     path: str = "/invocations"
     tmpfs: tuple[str, ...] = ()
+    idle_timeout: float = 900.0  # lifecycleConfiguration: a session idle this long ends
+    max_lifetime: float = 28800.0  # ... and none lives longer than this
 
 
 @dataclass(frozen=True)
@@ -60,9 +65,15 @@ class Runner(Protocol):
         """The running container of ``key``, started when there is none; a dead one raises ContainerDown
         unless ``revive`` (then it is replaced)."""
 
+    def adopt(self, source: Key, target: Key) -> bool:
+        """Hand the running container of ``source`` to ``target`` (which has none); False if impossible."""
+
     def failure(self, key: Key) -> str:
         """Why the container of ``key`` is not serving (state, exit code, last log lines); a stopped one is
         forgotten so that the next call starts a fresh one."""
+
+    def release(self, key: Key) -> None:
+        """Remove the container of ``key``, if any."""
 
     def retain(self, keys: set[Key]) -> None:
         """Remove the containers of every version not in ``keys``."""
@@ -87,5 +98,8 @@ def spec_for(config: dict[str, Any]) -> ContainerSpec:
     mounts = tuple(fs["sessionStorage"]["mountPath"] for fs in config.get("filesystemConfigurations", [])
                    if "sessionStorage" in fs)
     environment = dict(config.get("environmentVariables", {}))
+    lifecycle = {**LIFECYCLE_DEFAULTS, **config.get("lifecycleConfiguration", {})}
     return ContainerSpec(image=container["containerUri"], environment=environment,
-                         port=protocol.get("port", port), path=protocol.get("path", path), tmpfs=mounts)
+                         port=protocol.get("port", port), path=protocol.get("path", path), tmpfs=mounts,
+                         idle_timeout=float(lifecycle["idleRuntimeSessionTimeout"]),
+                         max_lifetime=float(lifecycle["maxLifetime"]))

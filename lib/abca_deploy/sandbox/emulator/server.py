@@ -18,7 +18,7 @@ from abca_deploy.sandbox.emulator import routes, validate
 from abca_deploy.sandbox.emulator.control import RuntimeOps, Store
 from abca_deploy.sandbox.emulator.endpoints import EndpointOps
 from abca_deploy.sandbox.emulator.errors import ApiError
-from abca_deploy.sandbox.emulator.invoke import Invoker
+from abca_deploy.sandbox.emulator.invoke import DEFAULT_ERROR_FORM, Invoker
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,19 +35,20 @@ class EmulatorServer:
 
     def __init__(self, registry: str, docker: Any = None, *, account: str = "123456789012",
                  region: str = "us-east-1", ping_timeout: float = 60.0, instance: str = "default",
-                 host: str = "127.0.0.1", port: int = 0, runner: Runner | None = None) -> None:
+                 host: str = "127.0.0.1", port: int = 0, runner: Runner | None = None,
+                 container_errors: str = DEFAULT_ERROR_FORM) -> None:
         if runner is None:
             runner = _docker_runner(docker, registry, instance, ping_timeout)
         self.store = Store(runner, account=account, region=region)
         runtimes, endpoints = RuntimeOps(self.store), EndpointOps(self.store)
-        self.invoker = Invoker(self.store, endpoints)
+        self.invoker = Invoker(self.store, endpoints, container_errors)
         self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "CreateAgentRuntime": runtimes.create, "GetAgentRuntime": runtimes.get,
             "UpdateAgentRuntime": runtimes.update, "ListAgentRuntimes": runtimes.list,
             "DeleteAgentRuntime": runtimes.delete, "ListAgentRuntimeVersions": runtimes.list_versions,
             "CreateAgentRuntimeEndpoint": endpoints.create, "GetAgentRuntimeEndpoint": endpoints.get,
             "UpdateAgentRuntimeEndpoint": endpoints.update, "ListAgentRuntimeEndpoints": endpoints.list,
-            "DeleteAgentRuntimeEndpoint": endpoints.delete,
+            "DeleteAgentRuntimeEndpoint": endpoints.delete, "StopRuntimeSession": self.invoker.stop,
         }
         self._address = (host, port)
         self._httpd: ThreadingHTTPServer | None = None
@@ -61,7 +62,9 @@ class EmulatorServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         daemon=True, name="emulator-http")
         self._thread.start()
-        log.info("AgentCore emulator listening on %s", self.url)
+        self.store.sessions.start()
+        log.info("AgentCore emulator listening on %s (container errors: %s)", self.url,
+                 self.invoker.error_form)
 
     @property
     def url(self) -> str:
@@ -85,7 +88,8 @@ class EmulatorServer:
         """What ``GET /_emulator/health`` answers."""
         with self.store.lock:
             count = len(self.store.runtimes)
-        return {"status": "ok", "runtimes": count, "containers": self.store.runner.count()}
+        return {"status": "ok", "runtimes": count, "containers": self.store.runner.count(),
+                "sessions": self.store.sessions.count(), "containerErrors": self.invoker.error_form}
 
 
 def _docker_runner(docker: Any, registry: str, instance: str, ping_timeout: float) -> Runner:
@@ -121,11 +125,10 @@ class _Handler(BaseHTTPRequestHandler):
             query = path.split("?", 1)[1] if "?" in path else ""
             params = routes.parse_input(route, labels, query, self.headers, body)
             validate.check(route.model.input_shape, params)
-            if route.service == routes.DATA:
+            if route.name == "InvokeAgentRuntime":
                 self._proxy(self.emulator.invoker.invoke(params, self.headers))
                 return
-            answer = self.emulator.operations[route.name](params)
-            self._json(int(route.model.http.get("responseCode", 200)), answer)
+            self._answer(route, self.emulator.operations[route.name](params))
         except ApiError as exc:
             log.debug("%s %s -> %s %s", self.command, path, exc.code, exc.message)
             self._json(exc.status, exc.body(), error=exc.code)
@@ -145,9 +148,27 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _json(self, status: int, document: dict[str, Any], error: str | None = None) -> None:
+    def _answer(self, route: routes.Route, answer: dict[str, Any]) -> None:
+        """The operation's output as the model places it: header members as headers, ``statusCode`` as
+        the HTTP status, the rest as the JSON body."""
+        status, headers, body = int(route.model.http.get("responseCode", 200)), {}, {}
+        members = route.model.output_shape.members if route.model.output_shape else {}
+        for name, value in answer.items():
+            where = members[name].serialization.get("location") if name in members else None
+            if where == "header":
+                headers[members[name].serialization.get("name", name)] = str(value)
+            elif where == "statusCode":
+                status = int(value)
+            else:
+                body[name] = value
+        self._json(status, body, headers=headers)
+
+    def _json(self, status: int, document: dict[str, Any], error: str | None = None,
+              headers: dict[str, str] | None = None) -> None:
         data = json.dumps(document).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
@@ -178,6 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
         except (OSError, http.client.HTTPException) as exc:
             log.info("invocation stream ended early: %s", exc)
             self.close_connection = True
+        finally:
+            answer.chunks.close()  # the container connection closes and the session is idle again
         if answer.length is not None and sent < answer.length:  # the container hung up mid-body
             log.info("invocation body ended after %d of %d bytes", sent, answer.length)
             self.close_connection = True
