@@ -110,6 +110,7 @@ def test_create_answers_an_empty_complete_list_with_aws_shaped_ids(resolver: Any
     )
     assert (created["DomainCount"], created["Status"]) == (0, "COMPLETE")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", created["CreationTime"])
+    assert created["ModificationTime"] == created["CreationTime"]
     got = resolver.get_firewall_domain_list(FirewallDomainListId=created["Id"])["FirewallDomainList"]
     assert got == created
     listed = resolver.list_firewall_domain_lists()["FirewallDomainLists"]

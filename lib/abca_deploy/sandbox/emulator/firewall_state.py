@@ -85,10 +85,13 @@ class DomainList:
     name: str
     creator_request_id: str
     created: str = field(default_factory=timestamp)
-    modified: str = field(default_factory=timestamp)
+    modified: str = ""  # the creation time until the first update
     domains: dict[str, None] = field(default_factory=dict)  # an ordered set
     updating_until: float = 0.0
     deleting: bool = False
+
+    def __post_init__(self) -> None:
+        self.modified = self.modified or self.created
 
     def status(self, now: float) -> str:
         """UPDATING for a short while after each update (AWS applies domain changes asynchronously)."""
@@ -122,8 +125,11 @@ class RuleGroup:
     owner: str
     creator_request_id: str
     created: str = field(default_factory=timestamp)
-    modified: str = field(default_factory=timestamp)
+    modified: str = ""  # the creation time until the first rule
     rules: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.modified = self.modified or self.created
 
     def describe(self) -> dict[str, Any]:
         """The FirewallRuleGroup shape."""
