@@ -293,3 +293,32 @@ def test_names_follow_the_python_rules_for_an_awkward_stack_name(synth: dict[str
     assert outputs[abca_stack.IMAGE_PARAMETER_OUTPUT]["Value"] == "/abca/PR12--AgentCore-/runtime-image"
     domain_lists = _resources(template, "AWS::Route53Resolver::FirewallDomainList").values()
     assert {"Name": abca_stack.domain_list_name(AWKWARD_STACK)} in [r["Properties"] for r in domain_lists]
+
+
+def test_a_patch_that_never_connects_the_module_fails_the_synth(
+    synth: dict[str, Assembly], tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_EC2_METADATA_DISABLED="true", CDK_DISABLE_CLI_TELEMETRY="true")
+    done = subprocess.run(
+        [
+            str(INTEGRATION / "node_modules" / ".bin" / "cdk"),
+            "synth",
+            "--quiet",
+            "--no-notices",
+            "-o",
+            str(tmp_path / "out"),
+            "-c",
+            "abcaDeploy=true",
+            "-c",
+            "abcaDeployTestApp:skipConnect=true",
+        ],
+        cwd=INTEGRATION,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode != 0
+    assert "AbcaDeploy.connect() was never called" in done.stdout + done.stderr

@@ -195,7 +195,8 @@ export class AbcaDeploy extends Construct {
     this.createOutputs(stack);
     this.node.addValidation({
       validate: () => this.connected ? [] : [
-        'AbcaDeploy.connect() was never called: the runtime would lack its image pull, token and egress grants.'],
+        'AbcaDeploy.connect() was never called: the runtime would lack its image pull, token and egress grants.',
+      ],
     });
   }
 
