@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+from abca_deploy.abca_stack import DOMAIN_LIST_OUTPUT, IMAGE_PARAMETER_OUTPUT, IMAGE_REPOSITORY_OUTPUT
 from abca_deploy.report import text_table
 from abca_deploy.sandbox.settings import SandboxSettings, UpSettings
 from abca_deploy.sandbox.state import default_state_dir
@@ -92,7 +93,7 @@ def up(settings: UpSettings, reporter: Reporter) -> int:
         sandbox.container_errors = settings.container_errors
         state, started, seeded = bring_up(sandbox, reporter, seed=not settings.no_seed,
                                           wait_timeout=settings.wait_timeout,
-                                          explicit=settings.model_fields_set)
+                                          explicit=settings.model_fields_set, shape=settings.shape)
         services = sandbox.status(state)
     doc = {"status": "up" if all(s.up for s in services) else "degraded",
            "state_dir": str(settings.state_dir),
@@ -109,11 +110,17 @@ def _up_text(settings: UpSettings, sandbox: Sandbox, services: list[ServiceStatu
     lines = [f"{head} (state dir {settings.state_dir}, instance {sandbox.instance}).", "",
              _services_table(services)]
     if seeded:
-        lines += ["", f"Seeded platform (stack {seeded['stack_name']}):", text_table(["OUTPUT", "VALUE"], [
-            ["RepoTableName", seeded["repo_table"]], ["GitHubTokenSecretArn", seeded["secret_arn"]],
-            ["RuntimeArn", seeded["runtime_arn"]],
-            ["runtime", f"{seeded['runtime_status']}, version {seeded['runtime_version']}"],
-            ["image", seeded["image_uri"]]])]
+        rows = [["RepoTableName", seeded["repo_table"]], ["GitHubTokenSecretArn", seeded["secret_arn"]],
+                ["RuntimeArn", seeded["runtime_arn"]]]
+        if seeded.get("domain_list_id"):
+            rows += [[IMAGE_PARAMETER_OUTPUT, seeded["image_parameter"]],
+                     [IMAGE_REPOSITORY_OUTPUT, seeded["image_repository"]],
+                     [DOMAIN_LIST_OUTPUT, seeded["domain_list_id"]]]
+        rows += [["runtime", f"{seeded['runtime_status']}, version {seeded['runtime_version']}"],
+                 ["image", seeded["image_uri"]]]
+        shape = seeded.get("shape", "unpatched")
+        lines += ["", f"Seeded platform ({shape} ABCA, stack {seeded['stack_name']}):",
+                  text_table(["OUTPUT", "VALUE"], rows)]
     lines += ["", "Next:", f'  eval "$(abca-deploy sandbox env{state_flag})"',
               "  abca-deploy runtime status --stack-name backgroundagent-dev",
               "  abca-deploy runtime publish --stack-name backgroundagent-dev --context examples",
@@ -135,7 +142,9 @@ def status(settings: SandboxSettings, reporter: Reporter) -> int:
            "seed": state.seed if state and state.seed else None}
     text = [f"Sandbox is {doc['status']} (state dir {settings.state_dir}).", "", _services_table(services)]
     if state and state.seed:
-        text += ["", f"Seeded: stack {state.seed['stack_name']}, runtime {state.seed['runtime_arn']}"]
+        shape = state.seed.get("shape", "unpatched")
+        text += ["", f"Seeded: {shape} ABCA, stack {state.seed['stack_name']}, "
+                     f"runtime {state.seed['runtime_arn']}"]
     if not all_up:
         text += ["", "Start it with: abca-deploy sandbox up"]
     reporter.result(doc, "\n".join(text))

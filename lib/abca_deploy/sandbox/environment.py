@@ -38,6 +38,7 @@ def variables(ports: Ports, *, platform: str, base_image: str | None) -> dict[st
         "AWS_ENDPOINT_URL": moto,
         "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL": emulator,
         "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE": emulator,
+        "AWS_ENDPOINT_URL_ROUTE53RESOLVER": emulator,
         "ABCA_ECR_REGISTRY_ENDPOINT": f"127.0.0.1:{ports.registry}",
         "ABCA_PLATFORM": platform,
     }
@@ -49,7 +50,7 @@ def variables(ports: Ports, *, platform: str, base_image: str | None) -> dict[st
 _COMMENTS = {
     "AWS_ACCESS_KEY_ID": "# Dummy credentials: the sandbox accepts any.",
     "AWS_ENDPOINT_URL": "# moto (ECR API, DynamoDB, Secrets Manager, SSM, STS, CloudFormation), then the "
-                        "AgentCore emulator.",
+                        "emulator (AgentCore, Route 53 Resolver DNS Firewall).",
     "ABCA_ECR_REGISTRY_ENDPOINT": "# Image pushes for <account>.dkr.ecr.<region>.amazonaws.com go here.",
     "ABCA_DEFAULT_BUILD_ARGS": "# python:3.13-slim is not available here: build on the offline base image.",
 }

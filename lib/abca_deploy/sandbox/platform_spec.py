@@ -19,6 +19,7 @@ SECRET_PLACEHOLDER = json.dumps({"token": "placeholder: run `bgagent github set-
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/backgroundagent-dev-RuntimeExecutionRole"
 SUBNETS = ("subnet-0sandbox0000000a1", "subnet-0sandbox0000000b2")
 SECURITY_GROUPS = ("sg-0sandbox0000000c3",)
+VPC_ID = "vpc-0sandbox0000000d4"  # the agent VPC the DNS firewall's rule group is associated with
 SESSION_TIMEOUT_S = 28800  # ABCA: RUNTIME_SESSION_TIMEOUT_HOURS = 8
 MOUNT_PATH = "/mnt/workspace"
 IMAGE_TAG = "sandbox-seed"

@@ -1,7 +1,8 @@
 """Seed an ABCA-shaped platform into a running sandbox. Idempotent: what exists is kept, not recreated.
 
 Order matters: the secret first (the runtime's environment names it), then the example agent's image and the
-runtime (the stack's ``RuntimeArn`` output names it), then the stack and the table's TTL.
+runtime (the stack's ``RuntimeArn`` output names it), the DNS firewall, in the integrated shape the image
+parameter and the image stack (the main template reads the parameter), then the stack and the table's TTL.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed
+from abca_deploy.sandbox import firewall_seed, integrated, stacks
 from abca_deploy.sandbox import platform_spec as spec
 
 if TYPE_CHECKING:
@@ -48,6 +50,11 @@ class Seeded:
     runtime_status: str
     image_uri: str
     created: tuple[str, ...]
+    shape: str = integrated.UNPATCHED
+    firewall_rule_group_id: str | None = None
+    image_parameter: str | None = None  # the integrated shape's, with the next two
+    image_repository: str | None = None
+    domain_list_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -73,8 +80,10 @@ class Seeder:
 
     def __init__(self, endpoints: Endpoints, engine: Any, *, base_image: str, wait_timeout: float,
                  log: Callable[[str], None], warn: Callable[[str], None] | None = None,
-                 detail: Callable[[str], None] = lambda _line: None) -> None:
+                 detail: Callable[[str], None] = lambda _line: None,
+                 shape: str = integrated.UNPATCHED) -> None:
         self.endpoints = endpoints
+        self.shape = shape
         self.engine = engine
         self.base_image = base_image
         self.wait_timeout = wait_timeout
@@ -91,16 +100,24 @@ class Seeder:
         secret_arn = self.ensure_secret()
         runtime = self.ensure_runtime(secret_arn)
         warm_up.join()
-        outputs = self.ensure_stack(runtime, secret_arn)
+        firewall = firewall_seed.seed(client("route53resolver", self.endpoints.emulator),
+                                      integrated=self.shape == integrated.INTEGRATED)
+        if firewall.runtime_list_id is not None:
+            self.ensure_image_stack(runtime["agentRuntimeArtifact"]["containerConfiguration"]["containerUri"])
+        outputs = self.ensure_stack(runtime, secret_arn, firewall.runtime_list_id)
         self.ensure_repository()
         self.ensure_ttl(outputs["RepoTableName"])
+        extra = {} if firewall.runtime_list_id is None else {
+            "image_parameter": integrated.IMAGE_PARAMETER, "image_repository": integrated.CI_REPOSITORY_URI,
+            "domain_list_id": firewall.runtime_list_id}
         return Seeded(
             stack_name=spec.STACK_NAME, repo_table=outputs["RepoTableName"], secret_arn=secret_arn,
             ecr_repository=f"{spec.ECR_HOST}/{spec.ECR_REPOSITORY}", runtime_arn=runtime["agentRuntimeArn"],
             runtime_id=runtime["agentRuntimeId"], runtime_version=str(runtime.get("agentRuntimeVersion", "")),
             runtime_status=runtime["status"],
             image_uri=runtime["agentRuntimeArtifact"]["containerConfiguration"]["containerUri"],
-            created=tuple(self.created),
+            created=tuple(self.created), shape=self.shape, firewall_rule_group_id=firewall.rule_group_id,
+            **extra,
         )
 
     def _warm_up_cloudformation(self) -> None:
@@ -200,49 +217,29 @@ class Seeder:
         return digest
 
     # -- CloudFormation, ECR, DynamoDB ----------------------------------------------------------------
-    def ensure_stack(self, runtime: dict[str, Any], secret_arn: str) -> dict[str, str]:
-        """Create the stack, or update it when its outputs name another runtime or secret; returns outputs."""
-        import json
+    def ensure_stack(self, runtime: dict[str, Any], secret_arn: str,
+                     domain_list_id: str | None) -> dict[str, str]:
+        """Create the stack, or update it when its outputs differ from the shape's; returns the outputs."""
+        template = spec.stack_template(runtime, secret_arn)
+        if domain_list_id is not None:
+            template = integrated.integrate(template, domain_list_id)
+        return self._ensure_template(spec.STACK_NAME, template, "stack")
 
-        cfn = client("cloudformation", self.endpoints.moto)
-        outputs = self._outputs(cfn)
-        wanted = {"RuntimeArn": runtime["agentRuntimeArn"], "GitHubTokenSecretArn": secret_arn}
-        if outputs is not None and all(outputs.get(k) == v for k, v in wanted.items()):
-            return outputs
-        body = json.dumps(spec.stack_template(runtime, secret_arn), indent=2)
-        if outputs is None:
-            cfn.create_stack(StackName=spec.STACK_NAME, TemplateBody=body)
-            self._created("stack", spec.STACK_NAME)
-        else:
-            cfn.update_stack(StackName=spec.STACK_NAME, TemplateBody=body)
-            self.log(f"updated stack {spec.STACK_NAME}: its outputs named an older runtime or secret")
-        return self._wait_stack(cfn)
+    def ensure_image_stack(self, image: str) -> None:
+        """The integrated shape's image parameter (written once), image stack and repository lifecycle."""
+        if integrated.ensure_parameter(client("ssm", self.endpoints.moto), image):
+            self._created("image parameter", integrated.IMAGE_PARAMETER)
+        self._ensure_template(integrated.IMAGE_STACK, integrated.image_stack_template(), "image stack")
+        for setting in integrated.ensure_repository_settings(client("ecr", self.endpoints.moto)):
+            self.log(f"applied the {setting} of {integrated.CI_REPOSITORY}")
 
-    @staticmethod
-    def _outputs(cfn: Any) -> dict[str, str] | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            stack = cfn.describe_stacks(StackName=spec.STACK_NAME)["Stacks"][0]
-        except ClientError as exc:
-            if "does not exist" in str(exc):
-                return None
-            raise
-        return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-
-    def _wait_stack(self, cfn: Any) -> dict[str, str]:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            stack = cfn.describe_stacks(StackName=spec.STACK_NAME)["Stacks"][0]
-            status = stack["StackStatus"]
-            if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
-                return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-            if status.endswith(("_FAILED", "ROLLBACK_COMPLETE")):
-                msg = f"The stack {spec.STACK_NAME} is {status}: {stack.get('StackStatusReason', '')}"
-                raise OperationFailed(msg, hint="See moto.log in the state dir.", title="Seeding failed")
-            time.sleep(0.2)
-        msg = f"The stack {spec.STACK_NAME} did not complete within 60s."
-        raise OperationFailed(msg, title="Seeding timed out")
+    def _ensure_template(self, name: str, template: dict[str, Any], what: str) -> dict[str, str]:
+        outputs, action = stacks.ensure(client("cloudformation", self.endpoints.moto), name, template)
+        if action == "created":
+            self._created(what, name)
+        elif action == "updated":
+            self.log(f"updated {what} {name}: its outputs were not the {self.shape} shape's")
+        return outputs
 
     def ensure_repository(self) -> None:
         """The ECR repository (the stack creates it; this restores it if it was deleted)."""

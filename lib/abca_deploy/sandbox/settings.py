@@ -66,6 +66,10 @@ class UpSettings(SandboxSettings):
     """``abca-deploy sandbox up``."""
 
     no_seed: bool = Field(False, description="Start the services only; do not seed the ABCA-shaped platform.")
+    shape: Literal["unpatched", "integrated"] | None = Field(None, description=(
+        "The ABCA to seed: unpatched (as upstream ships it) or integrated (with abca-deploy's "
+        "integrations/abca: image parameter, CI image repository, runtime domain list, their outputs). "
+        "Default: the shape already seeded, else unpatched."))
     wait_timeout: int = Field(300, ge=10, le=3600,
                               description="Seconds to wait for the seeded runtime to be READY (default 300).",
                               json_schema_extra={"form": "seconds, 10-3600"})

@@ -24,8 +24,8 @@ def probe_engine(engine: Any) -> tuple[str | None, str | None]:
     return platform, DEFAULT_BASE if has_image(engine, DEFAULT_BASE) else OFFLINE_BASE
 
 
-def bring_up(sandbox: Sandbox, reporter: Reporter, *, seed: bool, wait_timeout: int,
-             explicit: Set[str]) -> tuple[State, list[str], dict[str, Any] | None]:
+def bring_up(sandbox: Sandbox, reporter: Reporter, *, seed: bool, wait_timeout: int, explicit: Set[str],
+             shape: str | None = None) -> tuple[State, list[str], dict[str, Any] | None]:
     """Start what is missing and seed; returns the state, the services started, and the seeded platform."""
     state = load(sandbox.state_dir) or State(instance=sandbox.instance)
     sandbox.instance = state.instance
@@ -42,14 +42,21 @@ def bring_up(sandbox: Sandbox, reporter: Reporter, *, seed: bool, wait_timeout: 
         save(sandbox.state_dir, state)
     if not seed:
         return state, started, state.seed or None
-    with reporter.group("Seed the ABCA-shaped platform"):
-        seeded = _seed(sandbox, state, reporter, wait_timeout)
+    from abca_deploy.sandbox.integrated import UNPATCHED
+
+    seeded_shape = state.seed.get("shape", UNPATCHED) if state.seed else None
+    chosen = shape or seeded_shape or UNPATCHED
+    with reporter.group(f"Seed the ABCA-shaped platform ({chosen})"):
+        if seeded_shape is not None and seeded_shape != chosen:
+            reporter.info(f"changing the seeded platform from the {seeded_shape} to the {chosen} shape")
+        seeded = _seed(sandbox, state, reporter, wait_timeout, chosen)
         reporter.info("nothing to seed: everything exists" if not seeded["created"] else
                       f"created: {', '.join(seeded['created'])}")
     return state, started, seeded
 
 
-def _seed(sandbox: Sandbox, state: State, reporter: Reporter, wait_timeout: int) -> dict[str, Any]:
+def _seed(sandbox: Sandbox, state: State, reporter: Reporter, wait_timeout: int,
+          shape: str) -> dict[str, Any]:
     from abca_deploy.sandbox.seed import Endpoints, Seeder
     from abca_deploy.sandbox.stack import EMULATOR, MOTO, REGISTRY, address
 
@@ -58,7 +65,7 @@ def _seed(sandbox: Sandbox, state: State, reporter: Reporter, wait_timeout: int)
                           registry=address(REGISTRY, ports[REGISTRY]))
     seeder = Seeder(endpoints, sandbox.engine, base_image=state.base_image or "", wait_timeout=wait_timeout,
                     log=reporter.info, warn=lambda m: reporter.warning(m, title="Seed"),
-                    detail=reporter.debug)
+                    detail=reporter.debug, shape=shape)
     seeded = seeder.run().to_dict()
     state.seed = seeded
     save(sandbox.state_dir, state)

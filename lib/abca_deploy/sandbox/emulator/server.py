@@ -1,7 +1,9 @@
-"""The emulator's HTTP server: both AgentCore planes on one 127.0.0.1 port (stdlib ThreadingHTTPServer).
+"""The emulator's HTTP server: AgentCore's two planes and Route 53 Resolver's DNS Firewall on one local port.
 
-Point the stock clients at it with ``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL`` and
-``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE``. ``GET /_emulator/health`` reports what it holds.
+Point the stock clients at it with ``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL``,
+``AWS_ENDPOINT_URL_BEDROCK_AGENTCORE`` and ``AWS_ENDPOINT_URL_ROUTE53RESOLVER``. Requests with an
+``X-Amz-Target`` header are JSON 1.1 calls (``jsonrpc.py``), the rest REST-JSON (``routes.py``).
+``GET /_emulator/health`` reports what it holds.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
-from abca_deploy.sandbox.emulator import routes, validate
+from abca_deploy.sandbox.emulator import firewall, jsonrpc, routes, validate
 from abca_deploy.sandbox.emulator.control import RuntimeOps, Store
 from abca_deploy.sandbox.emulator.endpoints import EndpointOps
 from abca_deploy.sandbox.emulator.errors import ApiError
+from abca_deploy.sandbox.emulator.firewall_state import FirewallStore
 from abca_deploy.sandbox.emulator.invoke import DEFAULT_ERROR_FORM, Invoker
 
 if TYPE_CHECKING:
@@ -50,6 +53,8 @@ class EmulatorServer:
             "UpdateAgentRuntimeEndpoint": endpoints.update, "ListAgentRuntimeEndpoints": endpoints.list,
             "DeleteAgentRuntimeEndpoint": endpoints.delete, "StopRuntimeSession": self.invoker.stop,
         }
+        self.firewall = FirewallStore(account=account, region=region)
+        self.json_operations = firewall.operations(self.firewall)
         self._address = (host, port)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -121,6 +126,10 @@ class _Handler(BaseHTTPRequestHandler):
             if path.split("?", 1)[0] == HEALTH_PATH and self.command == "GET":
                 self._json(200, self.emulator.health())
                 return
+            if (target := self.headers.get("X-Amz-Target")) is not None:
+                status, document = jsonrpc.handle(self.emulator.json_operations, target, body)
+                self._json(status, document, content_type=jsonrpc.CONTENT_TYPE)
+                return
             route, labels = routes.find(self.command, path)
             query = path.split("?", 1)[1] if "?" in path else ""
             params = routes.parse_input(route, labels, query, self.headers, body)
@@ -164,12 +173,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(status, body, headers=headers)
 
     def _json(self, status: int, document: dict[str, Any], error: str | None = None,
-              headers: dict[str, str] | None = None) -> None:
+              headers: dict[str, str] | None = None, content_type: str = "application/json") -> None:
         data = json.dumps(document).encode()
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         if error:
