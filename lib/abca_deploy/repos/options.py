@@ -59,19 +59,15 @@ class ListSettings(TableSettings):
     status: Literal["active", "removed"] | None = Field(None, description="Only rows with this status.")
 
 
-class WriteSettings(TableSettings):
-    """Every command that writes: dry run and guardrails."""
+class GuardrailSettings(TableSettings):
+    """The guardrails every write applies, whichever front door it came through (the CLI, the repo API)."""
 
-    dry_run: bool = Field(False, description="Print the plan; write nothing.")
     allowed_owners: CommaList = Field([], description="Owners that may be onboarded (empty: any).",
                                       json_schema_extra={"metavar": "OWNER"})
     max_repos: int | None = Field(None, ge=1, description="Refuse to exceed this many active repositories.",
                                   json_schema_extra={"form": "an integer of at least 1", "metavar": "N"})
-    required_permission: ROLES = Field(
-        "admin", description="In Actions, the role the triggering actor needs on the platform repository.")
-    platform_token_env: str = Field(
-        "GITHUB_TOKEN", description="Environment variable with a token that can read the platform repository "
-                                    "(for the actor check in Actions).")
+    require_token: bool = Field(False, description="Onboard a repository only with a GitHub token of its own "
+                                "(workshops: the platform token cannot push to participants' forks).")
     github_api_url: str | None = Field(None, description="GitHub REST API root (default: GITHUB_API_URL or "
                                        "https://api.github.com; GitHub Enterprise: https://HOST/api/v3).",
                                        json_schema_extra={"form": "an http(s) URL"})
@@ -81,15 +77,39 @@ class WriteSettings(TableSettings):
     @field_validator("github_api_url")
     @classmethod
     def _api_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            msg = "is not an http(s) URL"
-            raise ValueError(msg)
-        return value
+        return None if value is None else http_url(value)
 
     @field_validator("allowed_models")
     @classmethod
     def _models(cls, value: list[str]) -> list[str]:
         return [v.bare_model(model) for model in value]
+
+
+class WriteSettings(GuardrailSettings):
+    """Every command that writes: dry run, the guardrails, and who may run it in Actions."""
+
+    dry_run: bool = Field(False, description="Print the plan; write nothing.")
+    required_permission: ROLES = Field(
+        "admin", description="In Actions, the role the triggering actor needs on the platform repository.")
+    platform_token_env: str = Field(
+        "GITHUB_TOKEN", description="Environment variable with a token that can read the platform repository "
+                                    "(for the actor check in Actions).")
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL, or ``ValueError``."""
+    if not value.startswith(("https://", "http://")):
+        msg = "is not an http(s) URL"
+        raise ValueError(msg)
+    return value
+
+
+def env_var_name(value: str) -> str:
+    """An environment variable name, or ``ValueError``."""
+    if not value.replace("_", "").isalnum() or value[0].isdigit():
+        msg = "is not an environment variable name"
+        raise ValueError(msg)
+    return value
 
 
 class OffboardSettings(WriteSettings):
@@ -177,9 +197,7 @@ class FieldSettings(WriteSettings):
     def _token_env(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        if not value.replace("_", "").isalnum() or value[0].isdigit():
-            msg = "is not an environment variable name"
-            raise ValueError(msg)
+        env_var_name(value)
         if info.data.get("token_secret_arn"):
             msg = "cannot be combined with --token-secret-arn (choose one)"
             raise ValueError(msg)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import UserError
+from abca_deploy.repos.errors import InvalidField
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -61,10 +62,10 @@ def check_compute(platform: Platform, compute_type: object, repo: str | None = N
     if not provisioned or compute_type in (None, "agentcore") or compute_type in provisioned:
         return
     where = f"{repo}: compute_type" if repo else "--compute-type"
-    msg = (f"{where}: stack {platform.stack} was deployed without the {compute_type} substrate "
-           f"(ComputeSubstrate={','.join(provisioned)}).")
-    raise UserError(msg, hint="Redeploy the stack with that compute type first, or use agentcore.",
-                    title="Invalid input")
+    reason = (f"stack {platform.stack} was deployed without the {compute_type} substrate "
+              f"(ComputeSubstrate={','.join(provisioned)}).")
+    raise InvalidField(reason, field="compute_type", where=where,
+                       hint="Redeploy the stack with that compute type first, or use agentcore.")
 
 
 RUNTIME_NOTE = (
