@@ -48,4 +48,5 @@ def refuse_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Endpoint, "_send", guarded)
 
 
-pytest_plugins = ["tests.support.moto_server", "tests.support.fake_github", "tests.support.repo_stack"]
+pytest_plugins = ["tests.support.moto_server", "tests.support.fake_github", "tests.support.repo_stack",
+                  "tests.support.repo_api"]
