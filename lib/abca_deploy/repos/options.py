@@ -46,14 +46,41 @@ class TableSettings(CommandSettings):
                            json_schema_extra={"form": "an AWS region such as us-east-1"})
 
 
-class ShowSettings(TableSettings):
+class RemoteSettings(CommandSettings):
+    """Going through ABCA's repository API instead of DynamoDB (no AWS credentials needed)."""
+
+    api_url: str | None = Field(
+        None, description="ABCA's ApiUrl stack output (ends in /v1/): go through the repository API "
+                          "instead of DynamoDB, signed in with `repo login` or an API key.",
+        json_schema_extra={"form": "an http(s) URL such as https://ID.execute-api.REGION.amazonaws.com/v1/",
+                           "metavar": "URL"})
+    api_key_env: str | None = Field(
+        None, description="Environment variable holding a platform API key (repos:read, repos:manage) for "
+                          "--api-url, instead of `repo login`.",
+        json_schema_extra={"form": "an environment variable name", "metavar": "VAR"})
+
+    @field_validator("api_url")
+    @classmethod
+    def _remote_url(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_env(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not info.data.get("api_url"):
+            msg = "is used only with --api-url (the repository API)"
+            raise ValueError(msg)
+        return None if value is None else env_var_name(value)
+
+
+class ShowSettings(TableSettings, RemoteSettings):
     """``repo show``."""
 
     repo: RepoName = Field(description="The repository, OWNER/REPO.",
                       json_schema_extra=_form("repo", "OWNER/REPO"))
 
 
-class ListSettings(TableSettings):
+class ListSettings(TableSettings, RemoteSettings):
     """``repo list``."""
 
     status: Literal["active", "removed"] | None = Field(None, description="Only rows with this status.")
@@ -112,7 +139,7 @@ def env_var_name(value: str) -> str:
     return value
 
 
-class OffboardSettings(WriteSettings):
+class OffboardSettings(WriteSettings, RemoteSettings):
     """``repo offboard``."""
 
     repo: RepoName = Field(description="The repository, OWNER/REPO.",
@@ -126,7 +153,7 @@ class SyncSettings(WriteSettings):
     prune: bool = Field(False, description="Offboard active repositories the file does not list.")
 
 
-class FieldSettings(WriteSettings):
+class FieldSettings(WriteSettings, RemoteSettings):
     """``repo onboard`` and ``repo update``: the repository and the fields to set."""
 
     repo: RepoName = Field(description="The repository, OWNER/REPO.",

@@ -32,7 +32,11 @@ TOKEN_TEXT = {"create": "stored in a new secret", "new-version": "stored as a ne
 
 
 def run_write(settings: OnboardSettings | UpdateSettings | OffboardSettings, reporter: Reporter) -> int:
-    """Plan and apply one repository's change."""
+    """Plan and apply one repository's change (through the repository API with ``--api-url``)."""
+    if settings.api_url:
+        from abca_deploy.repos.via_api import run_remote_write
+
+        return run_remote_write(settings, reporter)
     intent = intent_of(settings)
     limits = guardrails_of(settings)
     operations.check_intent(intent, limits)
