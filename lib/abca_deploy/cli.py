@@ -81,6 +81,10 @@ COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "abca_deploy.sandbox.commands:ENV",
                 "Print export lines that point AWS tools at the sandbox.",
             ),
+            "token": (
+                "abca_deploy.sandbox.signin:TOKEN",
+                "Print a Cognito ID token for a seeded user (admin or participant).",
+            ),
         },
     ),
     "changes": (

@@ -171,6 +171,7 @@ def event_for(gateway: Gateway, method: str, target: str, headers: dict[str, str
 def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway
+        disable_nagle_algorithm = True  # headers, then body: two writes; with Nagle, delayed ACKs add 40 ms
         server_version = "abca-sandbox-gateway"
 
         def log_message(self, format: str, *args: Any) -> None:
@@ -240,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--burst", type=int, default=100)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     # The handler's AWS clients reach moto exactly as a Lambda's reach AWS: through the environment.
     os.environ.update({"AWS_ENDPOINT_URL": args.moto, "AWS_REGION": args.region,
                        "AWS_DEFAULT_REGION": args.region, "ABCA_STACK_NAME": args.stack_name})
@@ -253,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     gateway.start()
-    logging.getLogger("abca_deploy.api").info(json.dumps({"event": "listening", "url": gateway.url}))
+    logging.getLogger("abca_deploy.api").info(json.dumps({"event": "listening", "url": gateway.url},
+                                                         separators=(",", ":")))
     stop.wait()
     gateway.stop()
     return 0

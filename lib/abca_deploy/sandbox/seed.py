@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed
+from abca_deploy.sandbox import cognito
 from abca_deploy.sandbox import platform_spec as spec
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Endpoints:
     moto: str
     emulator: str
     registry: str  # host:port
+    api: str  # the repository API's local gateway
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class Seeded:
     runtime_status: str
     image_uri: str
     created: tuple[str, ...]
+    user_pool_id: str
+    app_client_id: str
+    api_url: str
+    api_key_table: str
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -89,9 +95,10 @@ class Seeder:
         warm_up = threading.Thread(target=self._warm_up_cloudformation, daemon=True)
         warm_up.start()
         secret_arn = self.ensure_secret()
+        pool = self.ensure_user_pool()
         runtime = self.ensure_runtime(secret_arn)
         warm_up.join()
-        outputs = self.ensure_stack(runtime, secret_arn)
+        outputs = self.ensure_stack(runtime, secret_arn, pool)
         self.ensure_repository()
         self.ensure_ttl(outputs["RepoTableName"])
         return Seeded(
@@ -100,7 +107,9 @@ class Seeder:
             runtime_id=runtime["agentRuntimeId"], runtime_version=str(runtime.get("agentRuntimeVersion", "")),
             runtime_status=runtime["status"],
             image_uri=runtime["agentRuntimeArtifact"]["containerConfiguration"]["containerUri"],
-            created=tuple(self.created),
+            created=tuple(self.created), user_pool_id=outputs["UserPoolId"],
+            app_client_id=outputs["AppClientId"], api_url=outputs["ApiUrl"],
+            api_key_table=outputs["ApiKeyTableName"],
         )
 
     def _warm_up_cloudformation(self) -> None:
@@ -120,6 +129,14 @@ class Seeder:
                                Description="GitHub token for ABCA (placeholder)")["ARN"]
         self._created("secret", arn)
         return arn
+
+    # -- Cognito --------------------------------------------------------------------------------------
+    def ensure_user_pool(self) -> cognito.Pool:
+        """ABCA's user pool and app client, the repository API's admin group and the two seeded users."""
+        pool, created = cognito.ensure_pool(client("cognito-idp", self.endpoints.moto))
+        if created:
+            self._created("user pool", pool.user_pool_id)
+        return pool
 
     # -- AgentCore runtime ----------------------------------------------------------------------------
     def ensure_runtime(self, secret_arn: str) -> dict[str, Any]:
@@ -200,16 +217,19 @@ class Seeder:
         return digest
 
     # -- CloudFormation, ECR, DynamoDB ----------------------------------------------------------------
-    def ensure_stack(self, runtime: dict[str, Any], secret_arn: str) -> dict[str, str]:
-        """Create the stack, or update it when its outputs name another runtime or secret; returns outputs."""
+    def ensure_stack(self, runtime: dict[str, Any], secret_arn: str, pool: cognito.Pool) -> dict[str, str]:
+        """Create the stack, or update it when its outputs name another runtime, secret, pool or API URL."""
         import json
 
         cfn = client("cloudformation", self.endpoints.moto)
         outputs = self._outputs(cfn)
-        wanted = {"RuntimeArn": runtime["agentRuntimeArn"], "GitHubTokenSecretArn": secret_arn}
+        api_url = f"{self.endpoints.api}/v1/"
+        wanted = {"RuntimeArn": runtime["agentRuntimeArn"], "GitHubTokenSecretArn": secret_arn,
+                  "UserPoolId": pool.user_pool_id, "AppClientId": pool.app_client_id, "ApiUrl": api_url}
         if outputs is not None and all(outputs.get(k) == v for k, v in wanted.items()):
             return outputs
-        body = json.dumps(spec.stack_template(runtime, secret_arn), indent=2)
+        template = cognito.with_api(spec.stack_template(runtime, secret_arn), pool, api_url)
+        body = json.dumps(template, indent=2)
         if outputs is None:
             cfn.create_stack(StackName=spec.STACK_NAME, TemplateBody=body)
             self._created("stack", spec.STACK_NAME)
