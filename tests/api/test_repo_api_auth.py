@@ -123,6 +123,9 @@ def test_forged_expired_foreign_and_wrong_kind_of_tokens_are_refused(repo_api: R
         assert answer.error["code"] == "UNAUTHORIZED"
         assert reason in answer.error["message"], (name, answer.error["message"])
     assert repo_api.stack.items() == []
+    refusals = [line for line in repo_api.logs.lines if '"status":401' in line]
+    assert len(refusals) == len(cases)  # each refusal is logged, without the credential
+    assert not any(token in line for token, _ in cases.values() for line in repo_api.logs.lines)
     fresh = _moto_signed(repo_api, expires_in=600)  # the same minting, unexpired, is accepted
     assert (
         repo_api.call("GET", "repos", user=None, headers={"Authorization": f"Bearer {fresh}"}).status == 200

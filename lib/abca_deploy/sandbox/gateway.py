@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import time
 import uuid
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from abca_deploy.api.app import App
 
 HEALTH_PATH = "/_sandbox/health"
+LOG = logging.getLogger("abca_deploy.sandbox.gateway")
 OUTPUTS_TTL = 5.0
 
 
@@ -73,6 +75,8 @@ class Gateway:
         self._lock = threading.Lock()
         self._outputs: tuple[float, dict[str, str]] = (0.0, {})
         self._app: tuple[str, App] | None = None
+        if LOG.level == logging.NOTSET:
+            LOG.setLevel(logging.INFO)
         self.server = ThreadingHTTPServer((host, port), _handler(self))
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -196,8 +200,10 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             request_id = str(uuid.uuid4())
             try:
                 self._send(self._invoke(path, body))
-            except ApiError as err:
+            except ApiError as err:  # answered here, as API Gateway answers for its authorizer and throttle
                 self._send(error(err, request_id))
+                LOG.info(json.dumps({"request_id": request_id, "method": self.command, "path": path,
+                                     "status": err.status, "code": err.code}, separators=(",", ":")))
             return None
 
         def _invoke(self, path: str, body: bytes) -> dict[str, Any]:
@@ -225,7 +231,6 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM or SIGINT. The handler is configured by ``ABCA_*`` variables (``ApiSettings``)."""
     import argparse
-    import logging
     import os
     import signal
     import sys
