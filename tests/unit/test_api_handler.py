@@ -44,12 +44,13 @@ def _event(
 class FakeDynamoDB:
     """Answers GetItem with ``ITEM``, or raises ``error`` (a ClientError) for every call."""
 
-    def __init__(self, error: str | None = None) -> None:
+    def __init__(self, error: str | None = None, message: str = "slow down") -> None:
         self.error = error
+        self.message = message
 
     def get_item(self, **_: Any) -> dict[str, Any]:
         if self.error:
-            raise ClientError({"Error": {"Code": self.error, "Message": "slow down"}}, "GetItem")
+            raise ClientError({"Error": {"Code": self.error, "Message": self.message}}, "GetItem")
         return {"Item": ITEM}
 
 
@@ -175,3 +176,17 @@ def test_the_log_redacts_tokens_secret_arns_and_secret_names() -> None:
         "AccessDenied on arn:aws:secretsmanager:us-east-1:123456789012:secret:****-AbC123 for *** "
         "(abca/github-token/****)"
     )
+
+
+def test_absurdly_deep_json_is_a_400_not_a_crash() -> None:
+    with pytest.raises(ApiError) as refused:
+        body.json_object({"body": "[" * 100_000})
+    assert (refused.value.status, refused.value.message) == (400, "The request body must be a JSON object.")
+
+
+def test_a_row_over_dynamodbs_item_limit_is_a_400() -> None:
+    answer = _app(
+        FakeDynamoDB("ValidationException", "Item size has exceeded the maximum allowed size")
+    ).handle(_event(authorizer={"userId": "u"}))
+    assert answer["statusCode"] == 400
+    assert "400 KB item limit" in json.loads(answer["body"])["error"]["message"]

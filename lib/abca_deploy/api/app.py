@@ -160,9 +160,13 @@ class App:
             return ApiError(409, "CONCURRENT_UPDATE", f"{err.message} Retry the request.")
         from abca_deploy.aws.errors import error_code
 
-        if err.__cause__ is not None and error_code(err.__cause__) in THROTTLED:
+        code = error_code(err.__cause__) if err.__cause__ is not None else ""
+        if code in THROTTLED:
             return ApiError(429, "RATE_LIMIT_EXCEEDED", "AWS throttled the request; retry in a few seconds.",
                             {"Retry-After": "2"})
+        if code == "ValidationException" and "size" in str(err.__cause__).lower():
+            msg = "The row would exceed DynamoDB's 400 KB item limit; send fewer or shorter values."
+            return ApiError(400, "VALIDATION_ERROR", msg)
         logs.line(request.redactor, request_id=request.request_id, event="operation-failed",
                   title=err.title, message=err.one_line())
         return ApiError(500, "INTERNAL_ERROR", "Internal server error.")

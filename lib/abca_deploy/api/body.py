@@ -51,7 +51,7 @@ def json_object(event: Mapping[str, Any]) -> dict[str, Any]:
             raise _invalid(NOT_BASE64) from None
     try:
         document = json.loads(raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: absurdly deep nesting
         raise _invalid(NOT_OBJECT) from None
     if not isinstance(document, dict):
         raise _invalid(NOT_OBJECT)
