@@ -49,4 +49,4 @@ def refuse_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 pytest_plugins = ["tests.support.moto_server", "tests.support.fake_github", "tests.support.repo_stack",
-                  "tests.support.abca_repo"]
+                  "tests.support.abca_repo", "tests.support.repo_api"]

@@ -59,6 +59,10 @@ COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "Soft-delete a repository (status removed, 30-day TTL).",
             ),
             "sync": ("abca_deploy.repos.commands:SYNC", "Make the table match a repos.yaml file."),
+            "login": (
+                "abca_deploy.repos.session:LOGIN",
+                "Sign in to ABCA's API (Cognito) for `repo ... --api-url`.",
+            ),
         },
     ),
     "sandbox": (
@@ -76,6 +80,10 @@ COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "env": (
                 "abca_deploy.sandbox.commands:ENV",
                 "Print export lines that point AWS tools at the sandbox.",
+            ),
+            "token": (
+                "abca_deploy.sandbox.signin:TOKEN",
+                "Print a Cognito ID token for a seeded user (admin or participant).",
             ),
         },
     ),

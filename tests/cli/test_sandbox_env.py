@@ -19,7 +19,8 @@ EXPECTED_KEYS = {
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL", "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE",
     "AWS_ENDPOINT_URL_ROUTE53RESOLVER",
-    "ABCA_ECR_REGISTRY_ENDPOINT", "ABCA_PLATFORM", "ABCA_DEFAULT_BUILD_ARGS",
+    "ABCA_ECR_REGISTRY_ENDPOINT", "ABCA_PLATFORM", "ABCA_DEFAULT_BUILD_ARGS", "ABCA_SANDBOX_API_URL",
+    "ABCA_APP_CLIENT_ID",
 }
 # Shell metacharacters, a quote and a command substitution: eval must neither run nor mangle them.
 AWKWARD_BASE = "base image's $(touch pwned) `id` ; x"
@@ -27,13 +28,13 @@ AWKWARD_BASE = "base image's $(touch pwned) `id` ; x"
 
 @pytest.fixture
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A recorded (but not running) sandbox on ports 6150-6152; no Docker Engine is consulted."""
+    """A recorded (but not running) sandbox on ports 6150-6153; no Docker Engine is consulted."""
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
     directory = tmp_path / "state"
     services = {"moto": ServiceRecord(port=6150, pid=None), "registry": ServiceRecord(port=6151, pid=None),
-                "emulator": ServiceRecord(port=6152, pid=None)}
+                "emulator": ServiceRecord(port=6152, pid=None), "api": ServiceRecord(port=6153, pid=None)}
     save(directory, State(instance="sb-test", services=services, base_image=AWKWARD_BASE,
-                          platform="linux/amd64"))
+                          platform="linux/amd64", seed={"app_client_id": "sandboxappclient"}))
     return directory
 
 
@@ -64,6 +65,7 @@ def test_env_lines_eval_in_bash_to_exactly_the_sandbox_settings(
         "AWS_ENDPOINT_URL_ROUTE53RESOLVER": "http://127.0.0.1:6152",
         "ABCA_ECR_REGISTRY_ENDPOINT": "127.0.0.1:6151", "ABCA_PLATFORM": "linux/amd64",
         "ABCA_DEFAULT_BUILD_ARGS": f"BASE_IMAGE={AWKWARD_BASE}",
+        "ABCA_SANDBOX_API_URL": "http://127.0.0.1:6153/v1/", "ABCA_APP_CLIENT_ID": "sandboxappclient",
     }
     assert "AWS_PROFILE" not in environ
     assert not (tmp_path / "pwned").exists()

@@ -66,9 +66,9 @@ def engine() -> Iterator[Any]:
 
 @pytest.fixture
 def sandbox_args(engine: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[list[str]]:
-    moto, registry, emulator = _free_ports(3)
+    moto, registry, emulator, api = _free_ports(4)
     args = ["--state-dir", str(tmp_path / "state"), "--moto-port", str(moto),
-            "--registry-port", str(registry), "--emulator-port", str(emulator)]
+            "--registry-port", str(registry), "--emulator-port", str(emulator), "--api-port", str(api)]
     yield args
     main(["sandbox", "down", *args])  # cleans up even when the test failed half-way
     capsys.readouterr()
@@ -91,7 +91,7 @@ def test_up_seeds_a_platform_boto3_can_use_restarts_what_died_and_down_leaves_no
     # passthrough: the emulator hands the agent's 400 back as is (_assert_invocable reads its body)
     code, up, err = _cli(["sandbox", "up", *sandbox_args, "--container-errors", "passthrough"], capsys)
     assert code == 0, err
-    assert up["started"] == ["moto", "registry", "emulator"]
+    assert up["started"] == ["moto", "registry", "emulator", "api"]
     pids = {s["name"]: s["pid"] for s in up["services"]}
     instance = up["instance"]
 
@@ -103,6 +103,7 @@ def test_up_seeds_a_platform_boto3_can_use_restarts_what_died_and_down_leaves_no
     _, env, _ = _cli(["sandbox", "env", *sandbox_args], capsys)
     _use_env(env, monkeypatch)
     _assert_platform_seeded(up["seed"])
+    _assert_repo_api(sandbox_args, up["seed"], env, capsys)
 
     code, again, err = _cli(["sandbox", "up", *sandbox_args, "--container-errors", "wrapped"], capsys)
     assert code == 0, err
@@ -121,7 +122,7 @@ def test_up_seeds_a_platform_boto3_can_use_restarts_what_died_and_down_leaves_no
     assert engine.containers.list(filters={"label": f"{LABEL}={instance}"})  # the runtime's container
     code, down, _ = _cli(["sandbox", "down", *sandbox_args], capsys)
     assert code == 0
-    assert sorted(down["stopped"]) == ["emulator", "moto", "registry"]
+    assert sorted(down["stopped"]) == ["api", "emulator", "moto", "registry"]
     assert not any(process.is_running(pid, "") for pid in pids.values())
     assert engine.containers.list(all=True, filters={"label": f"{LABEL}={instance}"}) == []
     assert not _state_dir(sandbox_args).exists()
@@ -132,7 +133,9 @@ def _assert_platform_seeded(seed: dict[str, Any]) -> None:
     stack = cfn.describe_stacks(StackName="backgroundagent-dev")["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs == {"RepoTableName": seed["repo_table"], "RuntimeArn": seed["runtime_arn"],
-                       "GitHubTokenSecretArn": seed["secret_arn"]}
+                       "GitHubTokenSecretArn": seed["secret_arn"], "ApiUrl": seed["api_url"],
+                       "UserPoolId": seed["user_pool_id"], "AppClientId": seed["app_client_id"],
+                       "ApiKeyTableName": seed["api_key_table"]}
     template = cfn.get_template(StackName="backgroundagent-dev")["TemplateBody"]
     runtime_props = template["Resources"]["Runtime"]["Properties"]
     artifact = runtime_props["AgentRuntimeArtifact"]
@@ -158,6 +161,32 @@ def _assert_platform_seeded(seed: dict[str, Any]) -> None:
     assert runtime["networkConfiguration"]["networkMode"] == "VPC"
     assert runtime["environmentVariables"]["GITHUB_TOKEN_SECRET_ARN"] == outputs["GitHubTokenSecretArn"]
     _assert_invocable(outputs["RuntimeArn"])
+
+
+def _assert_repo_api(args: list[str], seed: dict[str, Any], env: dict[str, str],
+                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`sandbox env` exports the API URL; `sandbox token` signs in; the admin writes, others may not."""
+    import urllib.error
+    import urllib.request
+
+    assert env["ABCA_SANDBOX_API_URL"] == seed["api_url"]
+    assert env["ABCA_APP_CLIENT_ID"] == seed["app_client_id"]
+    tokens = {}
+    for user in ("admin", "participant"):
+        assert main(["sandbox", "token", *args, "--user", user]) == 0
+        tokens[user] = capsys.readouterr().out.strip()
+    for user, expected in (("participant", 403), ("admin", 201)):
+        headers = {"Authorization": tokens[user], "Content-Type": "application/json"}
+        request = urllib.request.Request(f"{seed['api_url']}repos", data=b'{"repo": "octo/sandbox"}',
+                                         method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == expected, user
+    row = boto3.client("dynamodb").get_item(TableName=seed["repo_table"], Key={"repo": {"S": "octo/sandbox"}})
+    assert row["Item"]["status"] == {"S": "active"}
 
 
 def _assert_invocable(runtime_arn: str) -> None:
@@ -186,7 +215,7 @@ def _assert_restarts_only_moto(args: list[str], first: dict[str, Any],
     assert second["started"] == ["moto"]
     assert "registry: already running" in err
     assert "emulator: already running" in err
-    assert sorted(second["seed"]["created"]) == ["secret", "stack", "table TTL"]
+    assert sorted(second["seed"]["created"]) == ["secret", "stack", "table TTL", "user pool"]
     # The runtime outlived moto: kept, not re-created (same ARN, no new version), with a warning.
     assert second["seed"]["runtime_arn"] == first["seed"]["runtime_arn"]
     assert second["seed"]["runtime_version"] == "1"

@@ -26,8 +26,13 @@ def _session(region: str | None) -> Any:
     return _SESSIONS[key]
 
 
-def client(service: str, region: str | None = None, *, read_timeout: int = 60, max_attempts: int = 8) -> Any:
-    """A boto3 client with adaptive retries (throttling is retried with backoff) and our user agent."""
+def client(service: str, region: str | None = None, *, read_timeout: int = 60, max_attempts: int = 8,
+           signed: bool = True) -> Any:
+    """A boto3 client with adaptive retries (throttling is retried with backoff) and our user agent.
+
+    ``signed=False`` sends requests without AWS credentials (Cognito's InitiateAuth needs none).
+    """
+    from botocore import UNSIGNED
     from botocore.config import Config
 
     config = Config(
@@ -35,6 +40,7 @@ def client(service: str, region: str | None = None, *, read_timeout: int = 60, m
         user_agent_appid=f"abca-deploy/{__version__}",
         read_timeout=read_timeout,
         connect_timeout=10,
+        **({} if signed else {"signature_version": UNSIGNED}),
     )
     with _LOCK:
         session = _session(region)

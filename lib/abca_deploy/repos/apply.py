@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from abca_deploy.errors import OperationFailed
+from abca_deploy.repos.errors import KeptChanging
 from abca_deploy.repos.table import WriteConflict
 from abca_deploy.repos.writes import build
 
@@ -43,7 +43,7 @@ def apply_one(table: RepoTable, change: Change, replan: Replan) -> tuple[Change,
             continue
         return change, written or change.target
     msg = f"{change.repo} kept changing while this command tried to update it ({ATTEMPTS} attempts)."
-    raise OperationFailed(msg, hint="Re-run the command.", title="Concurrent updates")
+    raise KeptChanging(msg, hint="Re-run the command.", title="Concurrent updates")
 
 
 def apply_many(table: RepoTable, changes: Sequence[Change], replan_for: Callable[[str], Replan], *,

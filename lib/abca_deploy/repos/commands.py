@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 
 def _show(settings: ShowSettings, reporter: Reporter) -> int:
+    if settings.api_url:
+        from abca_deploy.repos.via_api import run_remote_show
+
+        return run_remote_show(settings, reporter)
     from abca_deploy.repos import render
     from abca_deploy.repos.target import resolve
 
@@ -32,6 +36,10 @@ def _show(settings: ShowSettings, reporter: Reporter) -> int:
 
 
 def _list(settings: ListSettings, reporter: Reporter) -> int:
+    if settings.api_url:
+        from abca_deploy.repos.via_api import run_remote_list
+
+        return run_remote_list(settings, reporter)
     from abca_deploy.repos import render
     from abca_deploy.repos.target import resolve
 

@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
 from abca_deploy.github import DEFAULT_API_URL, ROLE_RANK
+from abca_deploy.repos.errors import GUARDRAIL_TITLE, Refused
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from abca_deploy.report import Reporter
 
-TITLE = "Refused by a guardrail"
+TITLE = GUARDRAIL_TITLE
+ALLOWED_OWNERS, MAX_REPOS, REQUIRE_TOKEN = "allowed-owners", "max-repos", "require-token"
+"""Guardrail names: each is also the name of the setting (flag, input) that configures it."""
 
 
 def check_owners(repos: Iterable[str], allowed: Sequence[str]) -> None:
@@ -28,18 +31,27 @@ def check_owners(repos: Iterable[str], allowed: Sequence[str]) -> None:
     for repo in repos:
         owner = repo.split("/", 1)[0]
         if owner.lower() not in permitted:
-            msg = (f"--allowed-owners: {repo} belongs to {owner!r}, which is not an allowed owner "
-                   f"(allowed: {', '.join(allowed)}).")
-            raise UserError(msg, title=TITLE)
+            reason = (f"{repo} belongs to {owner!r}, which is not an allowed owner "
+                      f"(allowed: {', '.join(allowed)}).")
+            raise Refused(ALLOWED_OWNERS, reason, flag="--allowed-owners")
 
 
 def check_capacity(active: int, added: int, max_repos: int | None) -> None:
     """At most ``max_repos`` active rows after the change (``added`` may be negative with --prune)."""
     if max_repos is None or added <= 0 or active + added <= max_repos:
         return
-    msg = (f"--max-repos: {active} repositories are active and this would make {active + added}, "
-           f"over the limit of {max_repos}.")
-    raise UserError(msg, hint="Offboard some, or raise --max-repos.", title=TITLE)
+    reason = (f"{active} repositories are active and this would make {active + added}, "
+              f"over the limit of {max_repos}.")
+    raise Refused(MAX_REPOS, reason, flag="--max-repos", hint="Offboard some, or raise --max-repos.")
+
+
+def check_token_required(repo: str, has_token: bool, required: bool) -> None:
+    """With ``required``, a repository is onboarded only with its own GitHub token (a secret of its own)."""
+    if required and not has_token:
+        reason = (f"{repo} has no GitHub token of its own, and this platform requires one per repository "
+                  "(the platform token cannot push to forks).")
+        hint = "Pass the repository's token (--github-token-env VAR, or github_token in the API)."
+        raise Refused(REQUIRE_TOKEN, reason, flag="--require-token", hint=hint)
 
 
 def actions_actors(env: Mapping[str, str]) -> tuple[str, tuple[str, ...]] | None:

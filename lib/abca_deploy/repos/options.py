@@ -78,34 +78,55 @@ class TableSettings(CommandSettings):
                            json_schema_extra={"form": "an AWS region such as us-east-1"})
 
 
-class ShowSettings(TableSettings):
+class RemoteSettings(CommandSettings):
+    """Going through ABCA's repository API instead of DynamoDB (no AWS credentials needed)."""
+
+    api_url: str | None = Field(
+        None, description="ABCA's ApiUrl stack output (ends in /v1/): go through the repository API "
+                          "instead of DynamoDB, signed in with `repo login` or an API key.",
+        json_schema_extra={"form": "an http(s) URL such as https://ID.execute-api.REGION.amazonaws.com/v1/",
+                           "metavar": "URL"})
+    api_key_env: str | None = Field(
+        None, description="Environment variable holding a platform API key (repos:read, repos:manage) for "
+                          "--api-url, instead of `repo login`.",
+        json_schema_extra={"form": "an environment variable name", "metavar": "VAR"})
+
+    @field_validator("api_url")
+    @classmethod
+    def _remote_url(cls, value: str | None) -> str | None:
+        return None if value is None else http_url(value)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_env(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not info.data.get("api_url"):
+            msg = "is used only with --api-url (the repository API)"
+            raise ValueError(msg)
+        return None if value is None else env_var_name(value)
+
+
+class ShowSettings(TableSettings, RemoteSettings):
     """``repo show``."""
 
     repo: RepoName = Field(description="The repository, OWNER/REPO.",
                       json_schema_extra=_form("repo", "OWNER/REPO"))
 
 
-class ListSettings(TableSettings):
+class ListSettings(TableSettings, RemoteSettings):
     """``repo list``."""
 
     status: Literal["active", "removed"] | None = Field(None, description="Only rows with this status.")
 
 
-class WriteSettings(TableSettings):
-    """Every command that writes: dry run and guardrails."""
+class GuardrailSettings(TableSettings):
+    """The guardrails every write applies, whichever front door it came through (the CLI, the repo API)."""
 
-    dry_run: bool = Field(False, description="Print the plan; write nothing.")
     allowed_owners: CommaList = Field([], description="Owners that may be onboarded (empty: any).",
                                       json_schema_extra={"metavar": "OWNER"})
     max_repos: int | None = Field(None, ge=1, description="Refuse to exceed this many active repositories.",
                                   json_schema_extra={"form": "an integer of at least 1", "metavar": "N"})
-    required_permission: ROLES = Field(
-        "admin", description="In Actions, the role the triggering actor needs on the platform repository "
-                             "(none: any actor, e.g. the merge queue or Mergify merging a reviewed file).")
-    platform_token_env: EnvName = Field(
-        "GITHUB_TOKEN", description="Environment variable with a token that can read the platform repository "
-                                    "(for the actor check in Actions).",
-        json_schema_extra={"form": ENV_FORM, "metavar": "VAR"})
+    require_token: bool = Field(False, description="Onboard a repository only with a GitHub token of its own "
+                                "(workshops: the platform token cannot push to participants' forks).")
     github_api_url: str | None = Field(None, description="GitHub REST API root (default: GITHUB_API_URL or "
                                        "https://api.github.com; GitHub Enterprise: https://HOST/api/v3).",
                                        json_schema_extra={"form": "an http(s) URL"})
@@ -119,10 +140,7 @@ class WriteSettings(TableSettings):
     @field_validator("github_api_url")
     @classmethod
     def _api_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            msg = "is not an http(s) URL"
-            raise ValueError(msg)
-        return value
+        return None if value is None else http_url(value)
 
     @field_validator("allowed_models")
     @classmethod
@@ -130,7 +148,28 @@ class WriteSettings(TableSettings):
         return [models.allowed_entry(model) for model in value]
 
 
-class OffboardSettings(WriteSettings):
+class WriteSettings(GuardrailSettings):
+    """Every command that writes: dry run, the guardrails, and who may run it in Actions."""
+
+    dry_run: bool = Field(False, description="Print the plan; write nothing.")
+    required_permission: ROLES = Field(
+        "admin", description="In Actions, the role the triggering actor needs on the platform repository "
+                             "(none: any actor, e.g. the merge queue or Mergify merging a reviewed file).")
+    platform_token_env: EnvName = Field(
+        "GITHUB_TOKEN", description="Environment variable with a token that can read the platform repository "
+                                    "(for the actor check in Actions).",
+        json_schema_extra={"form": ENV_FORM, "metavar": "VAR"})
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL, or ``ValueError``."""
+    if not value.startswith(("https://", "http://")):
+        msg = "is not an http(s) URL"
+        raise ValueError(msg)
+    return value
+
+
+class OffboardSettings(WriteSettings, RemoteSettings):
     """``repo offboard``."""
 
     repo: RepoName = Field(description="The repository, OWNER/REPO.",
@@ -148,7 +187,7 @@ class SyncSettings(WriteSettings):
                            "repository the table owns.")
 
 
-class FieldSettings(WriteSettings):
+class FieldSettings(WriteSettings, RemoteSettings):
     """``repo onboard`` and ``repo update``: the repository and the fields to set."""
 
     repo: RepoName = Field(description="The repository, OWNER/REPO.",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from abca_deploy.errors import UserError
+from abca_deploy.repos.errors import AlreadyOnboarded, NotOnboarded, Offboarded, RowTooLarge
 from abca_deploy.repos.schema import (
     ACTIVE,
     MAX_ITEM_BYTES,
@@ -117,8 +117,8 @@ def check_size(changes: Iterable[Change]) -> None:
             if size > MAX_ITEM_BYTES:
                 msg = (f"{change.repo}: the row would be {size} bytes, over DynamoDB's item limit of "
                        f"{MAX_ITEM_BYTES} bytes.")
-                raise UserError(msg, hint="Shorten system_prompt_overrides or cedar_policies.",
-                                title="Row too large")
+                raise RowTooLarge(msg, hint="Shorten system_prompt_overrides or cedar_policies.",
+                                  title="Row too large")
 
 
 def plan_onboard(repo: str, current: RepoRow | None, wanted: Mapping[str, Value], now: datetime) -> Change:
@@ -130,8 +130,8 @@ def plan_onboard(repo: str, current: RepoRow | None, wanted: Mapping[str, Value]
     change = _planned(repo, "update", current, _with_fields(current, {**current.fields, **wanted}), now)
     if change.changed:
         msg = f"{repo} is already onboarded and differs in: {', '.join(c.name for c in change.changes)}."
-        raise UserError(msg, hint=f"Use `abca-deploy repo update {repo}` with the fields to change.",
-                        title="Repository already onboarded")
+        raise AlreadyOnboarded(msg, hint=f"Use `abca-deploy repo update {repo}` with the fields to change.",
+                               title="Repository already onboarded")
     return change
 
 
@@ -140,12 +140,12 @@ def plan_update(repo: str, current: RepoRow | None, wanted: Mapping[str, Value],
     """Update: set the given fields and remove ``unset`` ones; every other attribute is left as it is."""
     if current is None:
         msg = f"{repo} is not onboarded."
-        raise UserError(msg, hint=f"Onboard it first: `abca-deploy repo onboard {repo}`.",
-                        title="Repository not onboarded")
+        raise NotOnboarded(msg, hint=f"Onboard it first: `abca-deploy repo onboard {repo}`.",
+                           title="Repository not onboarded")
     if not current.active:
         msg = f"{repo} is offboarded (status {current.status!r})."
-        raise UserError(msg, hint=f"Re-activate it with `abca-deploy repo onboard {repo}`.",
-                        title="Repository offboarded")
+        raise Offboarded(msg, hint=f"Re-activate it with `abca-deploy repo onboard {repo}`.",
+                         title="Repository offboarded")
     fields = {k: v for k, v in {**current.fields, **wanted}.items() if k not in set(unset)}
     return _planned(repo, "update", current, _with_fields(current, fields), now)
 
@@ -154,8 +154,8 @@ def plan_offboard(repo: str, current: RepoRow | None, now: datetime) -> Change:
     """Offboard: soft delete (status removed, ttl in 30 days); a removed row is left as it is."""
     if current is None:
         msg = f"{repo} is not onboarded, so there is nothing to offboard."
-        raise UserError(msg, hint="Check the name (`abca-deploy repo list`).",
-                        title="Repository not onboarded")
+        raise NotOnboarded(msg, hint="Check the name (`abca-deploy repo list`).",
+                           title="Repository not onboarded")
     if not current.active:
         return Change(repo, "unchanged", current, current)
     return _planned(repo, "offboard", current, replace(current, status=REMOVED, ttl=removal_ttl(now)), now)

@@ -6,28 +6,24 @@ only then write the token secret and the row. ``--dry-run`` stops after the plan
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from abca_deploy.repos import guardrails, render, tokens
-from abca_deploy.repos.apply import apply_one
+from abca_deploy.repos import guardrails, operations, render, tokens
+from abca_deploy.repos.operations import Guardrails, Intent
 from abca_deploy.repos.options import (
     FieldSettings,
     OffboardSettings,
-    OnboardSettings,
     UpdateSettings,
     wanted_fields,
 )
-from abca_deploy.repos.plan import check_size, plan_offboard, plan_onboard, plan_update
-from abca_deploy.repos.schema import PENDING_SECRET, RepoRow
-from abca_deploy.repos.target import aws_client, check_compute, check_model, notes, now, resolve
+from abca_deploy.repos.target import aws_client, notes, now, resolve
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from abca_deploy.aws.secrets import Secrets
     from abca_deploy.report import Reporter
+    from abca_deploy.repos.operations import Kind, NewToken
+    from abca_deploy.repos.options import GuardrailSettings, OnboardSettings
     from abca_deploy.repos.plan import Change
-    from abca_deploy.repos.schema import Value
     from abca_deploy.repos.target import Platform
     from abca_deploy.repos.tokens import TokenPlan
 
@@ -36,76 +32,56 @@ TOKEN_TEXT = {"create": "stored in a new secret", "new-version": "stored as a ne
 
 
 def run_write(settings: OnboardSettings | UpdateSettings | OffboardSettings, reporter: Reporter) -> int:
-    """Plan and apply one repository's change."""
-    repo = settings.repo
-    wanted = wanted_fields(settings) if isinstance(settings, FieldSettings) else {}
-    if not isinstance(settings, OffboardSettings):
-        guardrails.check_owners([repo], settings.allowed_owners)
+    """Plan and apply one repository's change (through the repository API with ``--api-url``)."""
+    if settings.api_url:
+        from abca_deploy.repos.via_api import run_remote_write
+
+        return run_remote_write(settings, reporter)
+    intent = intent_of(settings)
+    limits = guardrails_of(settings)
+    operations.check_intent(intent, limits)
     guardrails.check_actor(settings.required_permission, settings.platform_token_env, settings.github_api_url,
                            reporter)
-    token, token_plan, secrets = _token(settings, reporter)
+    token = _token(settings, reporter)
     platform = resolve(settings)
-    check_compute(platform, wanted.get("compute_type"))
-    check_model(settings, platform, wanted.get("model_id"))
-    if token_plan is not None:
-        wanted["github_token_secret_arn"] = token_plan.arn or PENDING_SECRET
-    planner = _planner(settings, wanted)
-    current = platform.table.get(repo)
-    change = planner(current)
-    check_size([change])
-    if isinstance(settings, OnboardSettings):
-        _refuse_token_change(repo, current, token_plan)
-        if change.action in ("create", "reactivate") and settings.max_repos is not None:
-            guardrails.check_capacity(platform.table.count_active(), 1, settings.max_repos)
-    if not settings.dry_run:
-        if token_plan is not None and token_plan.changed and secrets is not None and token is not None:
-            wanted["github_token_secret_arn"] = tokens.store(secrets, token_plan, token, repo, reporter)
-            planner = _planner(settings, wanted)
-            change = planner(current)
-        change, _ = apply_one(platform.table, change, planner)
-    _report(settings, reporter, change, token_plan, platform)
+    written = operations.write(platform, intent, limits, token=token, masker=reporter,
+                               dry_run=settings.dry_run, when=now())
+    _report(settings, reporter, written.change, written.token, platform)
     return 0
 
 
-def _token(settings: Any, reporter: Reporter) -> tuple[str | None, TokenPlan | None, Secrets | None]:
+def intent_of(settings: OnboardSettings | UpdateSettings | OffboardSettings) -> Intent:
+    """What the command asks for, from its settings."""
+    kind: Kind = ("offboard" if isinstance(settings, OffboardSettings) else
+                  "update" if isinstance(settings, UpdateSettings) else "onboard")
+    wanted = wanted_fields(settings) if isinstance(settings, FieldSettings) else {}
+    unset = frozenset(settings.unset) if isinstance(settings, UpdateSettings) else frozenset()
+    return Intent(kind, settings.repo, MappingProxyType(wanted), unset)
+
+
+def guardrails_of(settings: GuardrailSettings) -> Guardrails:
+    """The guardrails the settings configure."""
+    return Guardrails(tuple(settings.allowed_owners), settings.max_repos, settings.require_token,
+                      tuple(settings.allowed_models))
+
+
+def _token(settings: Any, reporter: Reporter) -> NewToken | None:
     """Read, mask and check the token, and plan its secret (reads only)."""
     if not isinstance(settings, FieldSettings) or settings.github_token_env is None:
-        return None, None, None
+        return None
     from abca_deploy.aws.secrets import Secrets
-    from abca_deploy.github import DEFAULT_API_URL, GitHub
+    from abca_deploy.github import DEFAULT_API_URL
 
     token = tokens.read_token(settings.github_token_env, reporter)
     api_url = settings.github_api_url or _env("GITHUB_API_URL") or DEFAULT_API_URL
-    tokens.check_access(settings.repo, GitHub(token, api_url).repo_access(settings.repo), api_url)
     secrets = Secrets(aws_client("secretsmanager", settings))
-    return token, tokens.inspect(secrets, tokens.secret_name(settings.repo), token, reporter), secrets
+    return operations.check_token(settings.repo, token, api_url, secrets, reporter)
 
 
 def _env(name: str) -> str | None:
     import os
 
     return os.environ.get(name) or None
-
-
-def _planner(settings: Any, wanted: dict[str, Value]) -> Callable[[RepoRow | None], Change]:
-    """The pure planning function for this command, bound to what it wants (re-run on conflict)."""
-    when, fields = now(), dict(wanted)
-    if isinstance(settings, OffboardSettings):
-        return lambda row: plan_offboard(settings.repo, row, when)
-    if isinstance(settings, UpdateSettings):
-        return lambda row: plan_update(settings.repo, row, fields, settings.unset, when)
-    return lambda row: plan_onboard(settings.repo, row, fields, when)
-
-
-def _refuse_token_change(repo: str, current: RepoRow | None, token_plan: TokenPlan | None) -> None:
-    """Onboarding an active repository is a no-op or a refusal; a new token value counts as a difference."""
-    from abca_deploy.errors import UserError
-
-    if current is not None and current.active and token_plan is not None and token_plan.changed:
-        msg = f"{repo} is already onboarded and its token differs from the one stored."
-        hint = f"Use `abca-deploy repo update {repo} --github-token-env VAR` to rotate it."
-        raise UserError(msg, hint=hint,
-                        title="Repository already onboarded")
 
 
 def _report(settings: Any, reporter: Reporter, change: Change, token_plan: TokenPlan | None,

@@ -128,6 +128,10 @@ def run_sync(settings: SyncSettings, reporter: Reporter) -> int:
         check_size(changes)
         _check_prune(settings, table_owned, changes)
         guardrails.check_capacity(sum(r.active for r in rows), added(changes), settings.max_repos)
+        for change in changes:
+            if change.action in ("create", "reactivate") and change.target is not None:
+                own_token = "github_token_secret_arn" in change.target.fields
+                guardrails.check_token_required(change.repo, own_token, settings.require_token)
         reporter.info(f"Plan: {counts_text(changes, dry_run=True)}.")
     if not settings.dry_run and any(c.changed for c in changes):
         with reporter.group("Apply"):

@@ -62,6 +62,20 @@ class RepoTable:
                 return rows
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def page(self, limit: int, after: str | None = None,
+             status: str | None = None) -> tuple[list[RepoRow], str | None]:
+        """At most ``limit`` rows (counted before the ``status`` filter, as DynamoDB does), read
+        consistently, and the repository to continue after (``None`` on the last page)."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "ConsistentRead": True, "Limit": limit}
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = {"repo": {"S": after}}
+        if status is not None:
+            kwargs.update(FilterExpression="#s = :s", ExpressionAttributeNames={"#s": "status"},
+                          ExpressionAttributeValues={":s": {"S": status}})
+        page = self._call("scan", **kwargs)
+        last = page.get("LastEvaluatedKey")
+        return [row_from_item(item) for item in page.get("Items", [])], last["repo"]["S"] if last else None
+
     def count_active(self) -> int:
         """How many rows have status active."""
         count, kwargs = 0, {"TableName": self.name, "Select": "COUNT", "ConsistentRead": True,

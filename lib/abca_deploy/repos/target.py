@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed, UserError
+from abca_deploy.repos.errors import InvalidField, Refused
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -63,24 +64,26 @@ def check_compute(platform: Platform, compute_type: object, repo: str | None = N
     if not provisioned or compute_type in (None, "agentcore") or compute_type in provisioned:
         return
     where = f"{repo}: compute_type" if repo else "--compute-type"
-    msg = (f"{where}: stack {platform.stack} was deployed without the {compute_type} substrate "
-           f"(ComputeSubstrate={','.join(provisioned)}).")
-    raise UserError(msg, hint="Redeploy the stack with that compute type first, or use agentcore.",
-                    title="Invalid input")
+    reason = (f"stack {platform.stack} was deployed without the {compute_type} substrate "
+              f"(ComputeSubstrate={','.join(provisioned)}).")
+    raise InvalidField(reason, field="compute_type", where=where,
+                       hint="Redeploy the stack with that compute type first, or use agentcore.")
 
 
-def check_model(settings: Any, platform: Platform, model: object) -> None:
-    """Refuse a ``--model`` the stack does not grant (see ``models`` for where the grant comes from)."""
+MODELS_GUARDRAIL = "allowed-models"
+
+
+def check_model(allowed_models: Sequence[str], platform: Platform, model: object) -> None:
+    """Refuse a model the stack does not grant (see ``models`` for where the grant comes from)."""
     if not isinstance(model, str):
         return
     from abca_deploy.repos import models
 
-    granted = models.grant(platform.outputs, platform.stack, settings.allowed_models)
+    granted = models.grant(platform.outputs, platform.stack, allowed_models)
     try:
         models.check(model, granted)
     except ValueError as exc:
-        msg = f"--model: {exc}."
-        raise UserError(msg, title="Invalid --model") from None
+        raise Refused(MODELS_GUARDRAIL, f"{exc}.", flag="--model", title="Invalid --model") from None
 
 
 def cdk_declared(settings: SyncSettings, platform: Platform) -> dict[str, Declared]:

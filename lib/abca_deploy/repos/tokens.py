@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from abca_deploy.errors import UserError
+from abca_deploy.repos.errors import Refused
 
 if TYPE_CHECKING:
     from abca_deploy.aws.secrets import SecretInfo, Secrets
     from abca_deploy.github import RepoAccess
-    from abca_deploy.report import Reporter
 
 SECRET_PREFIX = "abca/github-token/"
 TOKEN_FLAG = "--github-token-env"
+ACCESS_GUARDRAIL = "token-access"
+
+
+class Masker(Protocol):
+    """Whatever hides secrets from output and logs (the CLI's reporter, the API's request log)."""
+
+    def mask(self, secret: str | None) -> None:
+        """Never show ``secret`` from now on."""
 
 
 def secret_name(repo: str) -> str:
@@ -27,7 +35,7 @@ def secret_name(repo: str) -> str:
     return SECRET_PREFIX + repo
 
 
-def read_token(env_var: str, reporter: Reporter) -> str:
+def read_token(env_var: str, reporter: Masker) -> str:
     """The token in ``env_var``, masked the moment it is read. Never taken from argv."""
     token = os.environ.get(env_var, "").strip()
     reporter.mask(token)
@@ -42,19 +50,21 @@ def check_access(repo: str, access: RepoAccess | None, api_url: str) -> None:
     """Refuse a token that cannot see ``repo`` or cannot push to it, saying what is missing."""
     title = f"Invalid {TOKEN_FLAG}"
     if access is None:
-        msg = (f"{TOKEN_FLAG}: the token cannot see {repo} on {api_url} (the repository does not exist, "
-               "or the token has no access to it).")
-        raise UserError(msg, hint="Check the name, and grant the token this repository.", title=title)
+        reason = (f"the token cannot see {repo} on {api_url} (the repository does not exist, "
+                  "or the token has no access to it).")
+        raise Refused(ACCESS_GUARDRAIL, reason, flag=TOKEN_FLAG, title=title,
+                      hint="Check the name, and grant the token this repository.")
     scopes = access.scopes
     if scopes is not None and "repo" not in scopes and (access.private or "public_repo" not in scopes):
-        msg = (f"{TOKEN_FLAG}: the classic token lacks the repo scope needed to push to {repo} "
-               f"(scopes: {', '.join(scopes) or 'none'}).")
-        raise UserError(msg, hint="Add the repo scope, or use a fine-grained token.", title=title)
+        reason = (f"the classic token lacks the repo scope needed to push to {repo} "
+                  f"(scopes: {', '.join(scopes) or 'none'}).")
+        raise Refused(ACCESS_GUARDRAIL, reason, flag=TOKEN_FLAG, title=title,
+                      hint="Add the repo scope, or use a fine-grained token.")
     if not access.push:
-        msg = f"{TOKEN_FLAG}: the token cannot push to {repo}."
         hint = ("Grant Contents: read and write (fine-grained token), or write access to the repository for "
                 "the token's user.")
-        raise UserError(msg, hint=hint, title=title)
+        raise Refused(ACCESS_GUARDRAIL, f"the token cannot push to {repo}.", flag=TOKEN_FLAG, title=title,
+                      hint=hint)
 
 
 @dataclass(frozen=True)
@@ -80,7 +90,7 @@ def plan_token(name: str, info: SecretInfo | None, same_value: bool) -> TokenPla
     return TokenPlan(name, "unchanged" if same_value else "new-version", info.arn)
 
 
-def inspect(secrets: Secrets, name: str, token: str, reporter: Reporter) -> TokenPlan:
+def inspect(secrets: Secrets, name: str, token: str, reporter: Masker) -> TokenPlan:
     """Read the secret's state and plan (no writes). The stored value is masked too."""
     info = secrets.describe(name)
     same = False
@@ -91,7 +101,7 @@ def inspect(secrets: Secrets, name: str, token: str, reporter: Reporter) -> Toke
     return plan_token(name, info, same)
 
 
-def store(secrets: Secrets, plan: TokenPlan, token: str, repo: str, reporter: Reporter) -> str:
+def store(secrets: Secrets, plan: TokenPlan, token: str, repo: str, reporter: Masker) -> str:
     """Apply ``plan``; the secret's ARN. Copes with the secret appearing or being deleted since planning."""
     from abca_deploy.aws.secrets import SecretExists
 

@@ -4,7 +4,8 @@ A new row is a ``PutItem`` conditioned on the key not existing. Anything else is
 SETs and REMOVEs only the attributes the plan changes, conditioned on the values it was planned against
 (status, and each changed attribute's old value or its absence). Concurrent writers of different attributes
 therefore never conflict, and a writer with a stale view fails the condition, re-reads and re-plans
-instead of losing someone else's update.
+instead of losing someone else's update. An ``exact`` write (the API's ``If-Match``) is conditioned on every
+attribute of the row as read, so it fails if anything at all changed since.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from abca_deploy.repos.schema import BY_NAME, RepoRow, item_from_row, to_attribute
+from abca_deploy.repos.schema import ATTRIBUTES, BY_NAME, RepoRow, item_from_row, to_attribute
 
 if TYPE_CHECKING:
     from abca_deploy.repos.plan import Change, Scalar
@@ -61,8 +62,8 @@ class _Expression:
         return key
 
 
-def build(change: Change) -> WriteRequest:
-    """The conditional write that applies ``change``."""
+def build(change: Change, *, exact: bool = False) -> WriteRequest:
+    """The conditional write that applies ``change``; ``exact``: only if the row is still exactly as read."""
     assert change.changed
     assert change.target is not None
     if change.current is None:
@@ -71,24 +72,31 @@ def build(change: Change) -> WriteRequest:
             "ConditionExpression": "attribute_not_exists(#k)",
             "ExpressionAttributeNames": {"#k": "repo"},
         })
-    return WriteRequest(change.repo, "update_item", _update(change, change.current, change.target))
+    return WriteRequest(change.repo, "update_item", _update(change, change.current, change.target, exact))
 
 
-def _update(change: Change, current: RepoRow, target: RepoRow) -> dict[str, Any]:
+def _update(change: Change, current: RepoRow, target: RepoRow, exact: bool) -> dict[str, Any]:
     expr = _Expression()
     sets = [f"{expr.name('updated_at')} = {expr.value({'S': target.updated_at})}"]
     removes: list[str] = []
     conditions = [f"attribute_exists({expr.name('repo')})"]
+    conditioned = {"repo"}
     for item in change.changes:
         key = expr.name(item.name)
         if item.new is None:
             removes.append(key)
         else:
             sets.append(f"{key} = {expr.value(_attribute(item.name, item.new))}")
-        if item.name not in NOT_CONDITIONED:
+        if item.name not in NOT_CONDITIONED or exact:
             conditions.append(_condition(expr, key, _old_attribute(current, item.name)))
+            conditioned.add(item.name)
     if change.change("status") is None:
         conditions.append(_condition(expr, expr.name("status"), _old_attribute(current, "status")))
+        conditioned.add("status")
+    if exact:  # every other attribute, known or not, present or absent, as it was read
+        for name in dict.fromkeys((*ATTRIBUTES, *sorted(current.extra))):
+            if name not in conditioned:
+                conditions.append(_condition(expr, expr.name(name), _old_attribute(current, name)))
     update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     return {
         "Key": {"repo": {"S": change.repo}},

@@ -111,7 +111,8 @@ def _up_text(settings: UpSettings, sandbox: Sandbox, services: list[ServiceStatu
              _services_table(services)]
     if seeded:
         rows = [["RepoTableName", seeded["repo_table"]], ["GitHubTokenSecretArn", seeded["secret_arn"]],
-                ["RuntimeArn", seeded["runtime_arn"]]]
+                ["RuntimeArn", seeded["runtime_arn"]], ["ApiUrl", seeded["api_url"]],
+                ["UserPoolId", seeded["user_pool_id"]], ["AppClientId", seeded["app_client_id"]]]
         if seeded.get("domain_list_id"):
             rows += [[IMAGE_PARAMETER_OUTPUT, seeded["image_parameter"]],
                      [IMAGE_REPOSITORY_OUTPUT, seeded["image_repository"]],
@@ -124,6 +125,7 @@ def _up_text(settings: UpSettings, sandbox: Sandbox, services: list[ServiceStatu
     lines += ["", "Next:", f'  eval "$(abca-deploy sandbox env{state_flag})"',
               "  abca-deploy runtime status --stack-name backgroundagent-dev",
               "  abca-deploy runtime publish --stack-name backgroundagent-dev --context examples",
+              f"  abca-deploy sandbox token{state_flag} --user admin   # an ID token for the repository API",
               f"  abca-deploy sandbox down{state_flag}"]
     return "\n".join(lines)
 
@@ -187,7 +189,8 @@ def env(settings: SandboxSettings, reporter: Reporter) -> int:
         reporter.warning(f"The sandbox is not up (state dir {settings.state_dir}); these settings point at "
                          "ports nothing may listen on. Start it with `abca-deploy sandbox up`.",
                          title="Sandbox not up")
-    values = variables(ports, platform=platform, base_image=base)
+    client_id = str(state.seed.get("app_client_id") or "") if state is not None else ""
+    values = variables(ports, platform=platform, base_image=base, app_client_id=client_id or None)
     where = " ".join(str(settings.state_dir).split())  # the header is a comment: keep it on one line
     header = f'abca-deploy sandbox ({where}). Use: eval "$(abca-deploy sandbox env)"'
     reporter.result(values, export_lines(values, header=header))
@@ -203,7 +206,8 @@ def _env_facts(settings: SandboxSettings, state: State | None) -> tuple[Ports, s
         recorded = {name: record.port for name, record in state.services.items()}
         ports = Ports(moto=recorded.get("moto", ports.moto),
                       registry=recorded.get("registry", ports.registry),
-                      emulator=recorded.get("emulator", ports.emulator))
+                      emulator=recorded.get("emulator", ports.emulator),
+                      api=recorded.get("api", ports.api))
     if state is not None and state.platform:
         return ports, state.platform, state.base_image
     from abca_deploy.sandbox.up import probe_engine

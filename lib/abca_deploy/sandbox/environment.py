@@ -25,8 +25,10 @@ def docker_platform(architecture: str | None = None) -> str:
     return f"linux/{_ARCH.get(arch, arch)}"
 
 
-def variables(ports: Ports, *, platform: str, base_image: str | None) -> dict[str, str]:
-    """The variables, in print order. ``base_image`` is set only when the default base is unavailable."""
+def variables(ports: Ports, *, platform: str, base_image: str | None,
+              app_client_id: str | None = None) -> dict[str, str]:
+    """The variables, in print order. ``base_image`` is set only when the default base is unavailable;
+    ``app_client_id`` once the sandbox is seeded."""
     moto = f"http://127.0.0.1:{ports.moto}"
     emulator = f"http://127.0.0.1:{ports.emulator}"
     env = {
@@ -44,6 +46,9 @@ def variables(ports: Ports, *, platform: str, base_image: str | None) -> dict[st
     }
     if base_image and base_image != DEFAULT_BASE:
         env["ABCA_DEFAULT_BUILD_ARGS"] = f"BASE_IMAGE={base_image}"
+    env["ABCA_SANDBOX_API_URL"] = f"http://127.0.0.1:{ports.api}/v1/"
+    if app_client_id:
+        env["ABCA_APP_CLIENT_ID"] = app_client_id
     return env
 
 
@@ -53,6 +58,8 @@ _COMMENTS = {
                         "emulator (AgentCore, Route 53 Resolver DNS Firewall).",
     "ABCA_ECR_REGISTRY_ENDPOINT": "# Image pushes for <account>.dkr.ecr.<region>.amazonaws.com go here.",
     "ABCA_DEFAULT_BUILD_ARGS": "# python:3.13-slim is not available here: build on the offline base image.",
+    "ABCA_SANDBOX_API_URL": "# The repository API (ABCA's ApiUrl); repo commands use it with --api-url.",
+    "ABCA_APP_CLIENT_ID": "# The user pool's app client, for `abca-deploy repo login`.",
 }
 
 

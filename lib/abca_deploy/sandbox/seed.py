@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed
-from abca_deploy.sandbox import firewall_seed, integrated, stacks
+from abca_deploy.sandbox import cognito, firewall_seed, integrated, stacks
 from abca_deploy.sandbox import platform_spec as spec
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ class Endpoints:
     moto: str
     emulator: str
     registry: str  # host:port
+    api: str  # the repository API's local gateway
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Seeded:
     runtime_status: str
     image_uri: str
     created: tuple[str, ...]
+    user_pool_id: str
+    app_client_id: str
+    api_url: str
+    api_key_table: str
     shape: str = integrated.UNPATCHED
     firewall_rule_group_id: str | None = None
     image_parameter: str | None = None  # the integrated shape's, with the next two
@@ -98,13 +103,14 @@ class Seeder:
         warm_up = threading.Thread(target=self._warm_up_cloudformation, daemon=True)
         warm_up.start()
         secret_arn = self.ensure_secret()
+        pool = self.ensure_user_pool()
         runtime = self.ensure_runtime(secret_arn)
         warm_up.join()
         firewall = firewall_seed.seed(client("route53resolver", self.endpoints.emulator),
                                       integrated=self.shape == integrated.INTEGRATED)
         if firewall.runtime_list_id is not None:
             self.ensure_image_stack(runtime["agentRuntimeArtifact"]["containerConfiguration"]["containerUri"])
-        outputs = self.ensure_stack(runtime, secret_arn, firewall.runtime_list_id)
+        outputs = self.ensure_stack(runtime, secret_arn, pool, firewall.runtime_list_id)
         self.ensure_repository()
         self.ensure_ttl(outputs["RepoTableName"])
         extra = {} if firewall.runtime_list_id is None else {
@@ -116,8 +122,10 @@ class Seeder:
             runtime_id=runtime["agentRuntimeId"], runtime_version=str(runtime.get("agentRuntimeVersion", "")),
             runtime_status=runtime["status"],
             image_uri=runtime["agentRuntimeArtifact"]["containerConfiguration"]["containerUri"],
-            created=tuple(self.created), shape=self.shape, firewall_rule_group_id=firewall.rule_group_id,
-            **extra,
+            created=tuple(self.created), user_pool_id=outputs["UserPoolId"],
+            app_client_id=outputs["AppClientId"], api_url=outputs["ApiUrl"],
+            api_key_table=outputs["ApiKeyTableName"], shape=self.shape,
+            firewall_rule_group_id=firewall.rule_group_id, **extra,
         )
 
     def _warm_up_cloudformation(self) -> None:
@@ -137,6 +145,14 @@ class Seeder:
                                Description="GitHub token for ABCA (placeholder)")["ARN"]
         self._created("secret", arn)
         return arn
+
+    # -- Cognito --------------------------------------------------------------------------------------
+    def ensure_user_pool(self) -> cognito.Pool:
+        """ABCA's user pool and app client, the repository API's admin group and the two seeded users."""
+        pool, created = cognito.ensure_pool(client("cognito-idp", self.endpoints.moto))
+        if created:
+            self._created("user pool", pool.user_pool_id)
+        return pool
 
     # -- AgentCore runtime ----------------------------------------------------------------------------
     def ensure_runtime(self, secret_arn: str) -> dict[str, Any]:
@@ -217,10 +233,11 @@ class Seeder:
         return digest
 
     # -- CloudFormation, ECR, DynamoDB ----------------------------------------------------------------
-    def ensure_stack(self, runtime: dict[str, Any], secret_arn: str,
+    def ensure_stack(self, runtime: dict[str, Any], secret_arn: str, pool: cognito.Pool,
                      domain_list_id: str | None) -> dict[str, str]:
         """Create the stack, or update it when its outputs differ from the shape's; returns the outputs."""
-        template = spec.stack_template(runtime, secret_arn)
+        api_url = f"{self.endpoints.api}/v1/"
+        template = cognito.with_api(spec.stack_template(runtime, secret_arn), pool, api_url)
         if domain_list_id is not None:
             template = integrated.integrate(template, domain_list_id)
         return self._ensure_template(spec.STACK_NAME, template, "stack")

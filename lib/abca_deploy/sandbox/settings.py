@@ -28,6 +28,8 @@ class SandboxSettings(CommandSettings):
                                json_schema_extra=_PORT)
     emulator_port: int = Field(5052, ge=1, le=65535, description="AgentCore emulator port (default 5052).",
                                json_schema_extra=_PORT)
+    api_port: int = Field(5053, ge=1, le=65535, json_schema_extra=_PORT,
+                          description="Repository API (local API Gateway) port (default 5053).")
 
     @field_validator("state_dir")
     @classmethod
@@ -55,11 +57,21 @@ class SandboxSettings(CommandSettings):
                 raise ValueError(msg)
         return value
 
+    @field_validator("api_port")
+    @classmethod
+    def _api_port(cls, value: int, info: ValidationInfo) -> int:
+        for other in ("moto_port", "registry_port", "emulator_port"):
+            if value == info.data.get(other):
+                msg = f"must differ from --{other.replace('_', '-')}"
+                raise ValueError(msg)
+        return value
+
     def ports(self) -> Ports:
         """The configured ports."""
         from abca_deploy.sandbox.stack import Ports
 
-        return Ports(moto=self.moto_port, registry=self.registry_port, emulator=self.emulator_port)
+        return Ports(moto=self.moto_port, registry=self.registry_port, emulator=self.emulator_port,
+                     api=self.api_port)
 
 
 class UpSettings(SandboxSettings):

@@ -22,12 +22,13 @@ if TYPE_CHECKING:
 HOST = "127.0.0.1"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-MOTO, REGISTRY, EMULATOR = "moto", "registry", "emulator"
-SERVICES = (MOTO, REGISTRY, EMULATOR)
+MOTO, REGISTRY, EMULATOR, API = "moto", "registry", "emulator", "api"
+SERVICES = (MOTO, REGISTRY, EMULATOR, API)
 LABEL = registry.CONTAINER_LABEL
 START_TIMEOUT = 60.0
 # What `down` may delete inside the state dir: only what `up` writes there.
-_OWN_FILES = ("state.json", "state.tmp", "registry.yml", "moto.log", "registry.log", "emulator.log")
+_OWN_FILES = ("state.json", "state.tmp", "registry.yml", "moto.log", "registry.log", "emulator.log",
+              "api.log")
 _OWN_DIRS = ("data",)
 
 
@@ -38,6 +39,7 @@ class Ports:
     moto: int
     registry: int
     emulator: int
+    api: int
 
     def of(self, name: str) -> int:
         """The port configured for service ``name``."""
@@ -71,7 +73,8 @@ def address(name: str, port: int) -> str:
 
 def health_url(name: str, port: int) -> str:
     """The URL that answers 200 when the service is ready."""
-    path = {MOTO: "/moto-api/data.json", REGISTRY: "/v2/", EMULATOR: "/_emulator/health"}[name]
+    path = {MOTO: "/moto-api/data.json", REGISTRY: "/v2/", EMULATOR: "/_emulator/health",
+            API: "/_sandbox/health"}[name]
     return f"http://{HOST}:{port}{path}"
 
 
@@ -91,6 +94,8 @@ class Sandbox:
             return f"moto.server -H {HOST} -p {port}"
         if name == REGISTRY:
             return str(self.state_dir / "registry.yml")
+        if name == API:
+            return f"abca_deploy.sandbox.gateway --host {HOST} --port {port}"
         return f"abca_deploy.sandbox.emulator --host {HOST} --port {port}"
 
     # -- status ---------------------------------------------------------------------------------------
@@ -167,6 +172,10 @@ class Sandbox:
                         "`pip install 'moto[server]==5.2.5'`.")
                 raise OperationFailed(msg, hint=hint, title="moto missing")
             return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
+        if name == API:
+            moto = address(MOTO, state.services[MOTO].port)
+            return [sys.executable, "-m", "abca_deploy.sandbox.gateway", "--host", HOST, "--port", str(port),
+                    "--moto", moto, "--region", REGION]
         reg = state.services[REGISTRY]
         return [sys.executable, "-m", "abca_deploy.sandbox.emulator", "--host", HOST, "--port", str(port),
                 "--registry", f"{HOST}:{reg.port}", "--account", ACCOUNT, "--region", REGION,

@@ -58,11 +58,11 @@ def bring_up(sandbox: Sandbox, reporter: Reporter, *, seed: bool, wait_timeout: 
 def _seed(sandbox: Sandbox, state: State, reporter: Reporter, wait_timeout: int,
           shape: str) -> dict[str, Any]:
     from abca_deploy.sandbox.seed import Endpoints, Seeder
-    from abca_deploy.sandbox.stack import EMULATOR, MOTO, REGISTRY, address
+    from abca_deploy.sandbox.stack import API, EMULATOR, MOTO, REGISTRY, address
 
     ports = {name: record.port for name, record in state.services.items()}
     endpoints = Endpoints(moto=address(MOTO, ports[MOTO]), emulator=address(EMULATOR, ports[EMULATOR]),
-                          registry=address(REGISTRY, ports[REGISTRY]))
+                          registry=address(REGISTRY, ports[REGISTRY]), api=address(API, ports[API]))
     seeder = Seeder(endpoints, sandbox.engine, base_image=state.base_image or "", wait_timeout=wait_timeout,
                     log=reporter.info, warn=lambda m: reporter.warning(m, title="Seed"),
                     detail=reporter.debug, shape=shape)
