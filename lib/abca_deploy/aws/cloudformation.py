@@ -16,20 +16,24 @@ class CloudFormation:
 
     def outputs(self, stack_name: str) -> dict[str, str]:
         """The stack's outputs by key; an unknown stack is a UserError (exit 2)."""
+        found = self.find_outputs(stack_name)
+        if found is None:
+            raise _unknown_stack(stack_name)
+        return found
+
+    def find_outputs(self, stack_name: str) -> dict[str, str] | None:
+        """The stack's outputs by key, or None when the stack does not exist (yet)."""
         from botocore.exceptions import ClientError
 
-        try:
-            with aws_call("cloudformation:DescribeStacks", stack_name):
-                try:
-                    stacks = self._client.describe_stacks(StackName=stack_name)["Stacks"]
-                except ClientError as exc:
-                    if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
-                        raise _unknown_stack(stack_name) from None
-                    raise
-        except UserError:
-            raise
+        with aws_call("cloudformation:DescribeStacks", stack_name):
+            try:
+                stacks = self._client.describe_stacks(StackName=stack_name)["Stacks"]
+            except ClientError as exc:
+                if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
+                    return None
+                raise
         if not stacks:
-            raise _unknown_stack(stack_name)
+            return None
         return {o["OutputKey"]: o.get("OutputValue", "") for o in stacks[0].get("Outputs", [])}
 
     def output(self, stack_name: str, key: str) -> str:

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from abca_deploy.errors import DriftDetected, UserError
 from abca_deploy.gates.images import judge
 from abca_deploy.gates.template import Pseudo, TemplateImage, template_image
+from abca_deploy.identifiers import RUNTIME_ARN
 from abca_deploy.report import markdown_table, text_table
 from abca_deploy.settings import Command, CommandSettings, Region, SsmParameterName
 
@@ -29,9 +30,6 @@ if TYPE_CHECKING:
 
 _STACK = re.compile(
     r"^(?:[A-Za-z][A-Za-z0-9-]{0,127}|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/.+)$")
-_RUNTIME_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):bedrock-agentcore:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"runtime/(?P<id>[A-Za-z0-9_-]+)$")
 
 
 class DriftSettings(CommandSettings):
@@ -72,7 +70,7 @@ class Observed:
 
 def runtime_identity(arn: str, where: str) -> tuple[str, Pseudo]:
     """The runtime id and the stack's pseudo parameters (same partition, region and account) from its ARN."""
-    match = _RUNTIME_ARN.match(arn)
+    match = RUNTIME_ARN.fullmatch(arn)
     if match is None:
         msg = f"{where}: {arn!r} is not an AgentCore runtime ARN."
         hint = ("Expected arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>; name the right output "

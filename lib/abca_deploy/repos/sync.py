@@ -6,6 +6,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
+from abca_deploy.lease import table_lease
 from abca_deploy.repos import guardrails, render, repofile
 from abca_deploy.repos.apply import apply_many
 from abca_deploy.repos.plan import Change, plan_declared, plan_offboard
@@ -60,15 +61,17 @@ def run_sync(settings: SyncSettings, reporter: Reporter) -> int:
     platform = resolve(settings)
     for repo, fields in parsed.repos.items():
         check_compute(platform, fields.get("compute_type"), repo)
-    with reporter.group("Plan"):
-        rows = platform.table.scan()
-        when = now()
-        changes = plan_sync(rows, parsed.repos, settings.prune, when)
-        guardrails.check_capacity(sum(r.active for r in rows), added(changes), settings.max_repos)
-        reporter.info(f"Plan: {counts_text(changes, dry_run=True)}.")
-    if not settings.dry_run and any(c.changed for c in changes):
-        with reporter.group("Apply"):
-            changes = apply_many(platform.table, changes, _replanner(parsed.repos, when))
+    # The table's lease, from the scan to the last write: a concurrent sync waits, then plans afresh.
+    with table_lease(platform.table.name, settings.aws_region, reporter, enabled=not settings.dry_run):
+        with reporter.group("Plan"):
+            rows = platform.table.scan()
+            when = now()
+            changes = plan_sync(rows, parsed.repos, settings.prune, when)
+            guardrails.check_capacity(sum(r.active for r in rows), added(changes), settings.max_repos)
+            reporter.info(f"Plan: {counts_text(changes, dry_run=True)}.")
+        if not settings.dry_run and any(c.changed for c in changes):
+            with reporter.group("Apply"):
+                changes = apply_many(platform.table, changes, _replanner(parsed.repos, when))
     _report(settings, reporter, changes, platform.outputs)
     return 0
 

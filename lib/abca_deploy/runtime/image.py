@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
-from abca_deploy.runtime.config import ECR_URI
+from abca_deploy.identifiers import ECR_URI
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -54,7 +54,7 @@ class ImageResult:
 
 def push_target(repository: str, registry_endpoint: str | None) -> str:
     """Where the engine pushes ``repository``: ECR hosts go to ``registry_endpoint`` when one is set."""
-    match = ECR_URI.match(repository)
+    match = ECR_URI.fullmatch(repository)
     if registry_endpoint and match and match["account"]:
         return f"{registry_endpoint}/{match['repository']}"
     return repository
@@ -105,7 +105,7 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
 
     push_repository = push_target(repository, settings.ecr_registry_endpoint)
     if settings.image:
-        match = ECR_URI.match(settings.image)
+        match = ECR_URI.fullmatch(settings.image)
         assert match is not None
         ref = match["digest"] or match["tag"]
         return ImagePlan(repository=repository, push_repository=push_repository, existing_ref=ref)
