@@ -51,7 +51,7 @@ OWN_PREFIX = "/abca-deploy/"
 
 def runtime_id_of(arn: str) -> str | None:
     """The runtime id of a runtime ARN, or None when ``arn`` is not one."""
-    match = RUNTIME_ARN.fullmatch(arn.strip())
+    match = RUNTIME_ARN.fullmatch(arn)
     return match["id"] if match else None
 
 

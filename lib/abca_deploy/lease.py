@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from abca_deploy.report import Reporter
 
 DEFAULT_TTL = 90.0
+POLL = 2.0
 
 
 class Store(Protocol):
@@ -175,7 +176,8 @@ class Lease:
             left = deadline - self.clock()
             if left <= 0:
                 raise self._busy(decision, timeout)
-            self.sleep(min(left, max(0.5, min(5.0, decision.expires_in + 0.5)) * random.uniform(0.8, 1.0)))
+            # Poll every 2 s at most (the holder may release any moment), sooner when its ttl runs out.
+            self.sleep(min(left, POLL, max(0.5, decision.expires_in + 0.5)) * random.uniform(0.8, 1.0))
 
     def _take(self, decision: Decision) -> bool:
         name = f"{self.path}/{decision.number}"
