@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from abca_deploy.aws.ssm import Listing, Stored
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @dataclass
