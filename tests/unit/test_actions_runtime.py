@@ -62,7 +62,8 @@ def test_input_defaults_match_the_settings_defaults(name: str) -> None:
     model = ACTIONS[name][0]
     for field, spec in load(name)["inputs"].items():
         if "default" in spec:
-            assert str(model.model_fields[field.replace("-", "_")].default).lower() == str(spec["default"]).lower()
+            default = model.model_fields[field.replace("-", "_")].default
+            assert str(default).lower() == str(spec["default"]).lower(), field
 
 
 @pytest.mark.parametrize("name", ACTIONS)
