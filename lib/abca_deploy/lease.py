@@ -230,14 +230,21 @@ class Lease:
                    "else.")
             raise LeaseLost(msg, title="Lease lost")
 
-    def release(self) -> None:
-        """Stop renewing and mark our generation released (kept: the numbers must only grow)."""
+    def release(self) -> str | None:
+        """Stop renewing and mark our generation released (kept: the numbers must only grow). Never raises
+        (it runs while another error may be on its way out): returns why it could not, if it could not."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self.number and not self.lost.is_set():
-            self.store.put(f"{self.path}/{self.number}", self._value(released=True))
-        self.number = 0
+        number, self.number = self.number, 0
+        if not number or self.lost.is_set():
+            return None
+        try:
+            self.store.put(f"{self.path}/{number}", self._value(released=True))
+        except Exception as exc:  # reported by the caller; the lease then expires by itself
+            return (f"Could not release the lease {self.path}/{number} ({exc}); it expires {self.ttl:.0f}s "
+                    "after its last heartbeat.")
+        return None
 
 
 TABLE_PREFIX = "/abca-deploy/table"
@@ -269,4 +276,5 @@ def table_lease(table: str, region: str | None, reporter: Reporter, *, enabled: 
     try:
         yield lease
     finally:
-        lease.release()
+        if problem := lease.release():
+            reporter.warning(problem, title="Lease not released")

@@ -117,8 +117,8 @@ class Publisher:
             after_interrupt(self, stop)
         finally:
             self.signals.disarm_alarm()
-            if self.lease is not None:
-                self.lease.release()
+            if self.lease is not None and (problem := self.lease.release()):
+                self.reporter.warning(problem, title="Lease not released")
         return self.outcome
 
     # -- lock, resolve, plan ------------------------------------------------------------------------

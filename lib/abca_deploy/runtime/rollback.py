@@ -70,7 +70,8 @@ class Rollback:
         try:
             return self._decide_and_act(runtime_id)
         finally:
-            lease.release()
+            if problem := lease.release():
+                self.reporter.warning(problem, title="Lease not released")
 
     def _decide_and_act(self, runtime_id: str) -> RollbackResult:
         settings, control = self.settings, self.control
