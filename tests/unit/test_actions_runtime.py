@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from abca_deploy.runtime.commands import OUTPUT_KEYS
+from abca_deploy.runtime.outputs import OUTPUT_KEYS
 from abca_deploy.runtime.settings import PublishSettings, ResolveSettings, RollbackSettings
 from abca_deploy.settings import CommandSettings, env_name
 

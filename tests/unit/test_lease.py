@@ -134,3 +134,19 @@ def test_a_heartbeat_that_finds_a_newer_generation_marks_the_lease_lost() -> Non
         mine.check()
     mine.release()
     assert json.loads(store.versions[f"{PATH}/1"][-1].value)["released"] is False  # lost: left untouched
+
+
+def test_a_release_that_cannot_write_says_so_instead_of_raising() -> None:
+    store = FakeParameters()
+    mine = lease(store)
+    mine.acquire(10, lambda d: None)
+
+    def denied(name: str, value: str) -> None:
+        msg = "AccessDenied"
+        raise RuntimeError(msg)
+
+    store.put = denied  # type: ignore[method-assign]
+    problem = mine.release()
+    assert problem is not None
+    assert f"{PATH}/1" in problem
+    assert "expires 60s after its last heartbeat" in problem
