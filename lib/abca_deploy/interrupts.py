@@ -54,6 +54,7 @@ class Signals:
 
     received: list[tuple[int, float]] = field(default_factory=list)
     armed: bool = False
+    installed: bool = False
     clock: Callable[[], float] = time.monotonic
 
     def _handle(self, signum: int, _frame: object) -> None:
@@ -70,23 +71,24 @@ class Signals:
             return
         previous = {sig: signal.signal(sig, self._handle) for sig in HANDLED}
         self.received.clear()
-        self.armed = True
+        self.armed = self.installed = True
         try:
             yield self
         finally:
-            self.armed = False
+            self.armed = self.installed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
     def alarm(self, seconds: float | None) -> None:
-        """Raise Interrupted(SIGALRM) after ``seconds`` (None: no alarm)."""
-        if seconds and threading.current_thread() is threading.main_thread():
+        """Raise Interrupted(SIGALRM) after ``seconds`` (None: no alarm). Only while the handlers are
+        installed: SIGALRM's default action ends the process."""
+        if seconds and self.installed:
             signal.setitimer(signal.ITIMER_REAL, seconds)
 
     def disarm_alarm(self) -> None:
         """Cancel a pending alarm."""
-        if threading.current_thread() is threading.main_thread():
+        if self.installed:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
     def deadline(self) -> float | None:
