@@ -92,13 +92,12 @@ def smoke_and_record(p: Publisher, runtime_id: str, version: str) -> None:
     from abca_deploy.runtime.smoke import smoke_test
 
     settings = p.settings
-    latest_is(p, runtime_id, version)
     result = smoke_test(p.clients.data, p.outcome.runtime_arn, settings.payload(), qualifier=None,
                         expected=settings.expected_statuses, pattern=settings.smoke_expect,
                         sleep=p.clients.sleep)
     p.outcome.smoke = result
     p.reporter.info(f"smoke test {result.summary()}; body: {result.body_excerpt}")
-    latest_is(p, runtime_id, version)  # the answer came from our version, not a newer one
+    latest_is(p, runtime_id, version)  # after the test: the answer came from our version, not a newer one
     if not result.passed:
         msg = f"Smoke test of version {version} failed: {result.reason}."
         raise OperationFailed(msg, title="Smoke test failed")
@@ -122,11 +121,13 @@ def promote(p: Publisher, runtime_id: str, version: str) -> None:
 def verify_live(p: Publisher, runtime_id: str, version: str) -> None:
     """Success means live: DEFAULT (or the promoted endpoint) serves ``version`` now."""
     name = p.settings.promote_endpoint or "DEFAULT"
-    if name == "DEFAULT":
-        latest_is(p, runtime_id, version)
     endpoint = p.clients.control.get_endpoint(runtime_id, name)
     live = str(endpoint.get("liveVersion", "")) if endpoint else ""
-    if endpoint is not None and live != version:
+    if endpoint is None and name == "DEFAULT":  # an API without DEFAULT: the newest version is what it serves
+        latest_is(p, runtime_id, version)
+    elif live != version:
+        if name == "DEFAULT" and live.isdigit() and version.isdigit() and int(live) > int(version):
+            raise Superseded(version, live)
         msg = f"Endpoint {name} serves version {live or '(none)'}, not version {version}."
         raise OperationFailed(msg, title="Not live")
     p.reporter.info(f"{name} serves version {version} ({p.outcome.image_digest})")
