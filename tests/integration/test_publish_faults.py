@@ -289,8 +289,10 @@ def test_a_second_publish_gives_up_naming_the_holder(sandbox: Sandbox, world: Ru
     holder = publish(sandbox, world, agent_context(sandbox.work, "holder", build_sleep=40))
     try:
         holder.wait_for("held by this run")
-        second = publish(
-            sandbox, world, agent_context(sandbox.work, "second"), "--lease-timeout", "4"
+        context = agent_context(sandbox.work, "second")
+        second = Run(  # named by its ARN: the lease is keyed on the runtime, not on how a caller names it
+            sandbox,
+            ["runtime", "publish", "--runtime-arn", world.arn, "--context", str(context), "--lease-timeout", "4"],
         ).finish()
     finally:
         holder.cancel_like_github()
