@@ -292,7 +292,16 @@ def test_a_second_publish_gives_up_naming_the_holder(sandbox: Sandbox, world: Ru
         context = agent_context(sandbox.work, "second")
         second = Run(  # named by its ARN: the lease is keyed on the runtime, not on how a caller names it
             sandbox,
-            ["runtime", "publish", "--runtime-arn", world.arn, "--context", str(context), "--lease-timeout", "4"],
+            [
+                "runtime",
+                "publish",
+                "--runtime-arn",
+                world.arn,
+                "--context",
+                str(context),
+                "--lease-timeout",
+                "4",
+            ],
         ).finish()
     finally:
         holder.cancel_like_github()
