@@ -110,12 +110,12 @@ class Publisher:
             if not self.settings.dry_run:
                 self._lock(runtime_id)
             self._publish(runtime_id, hashing)
-            self.signals.armed = False  # done: a late signal must not undo the result
         except Interrupted as stop:
             from abca_deploy.runtime.cancel import after_interrupt
 
             after_interrupt(self, stop)
         finally:
+            self.signals.armed = False  # the work is over: a late signal must not cut the report short
             self.signals.disarm_alarm()
             if self.lease is not None and (problem := self.lease.release()):
                 self.reporter.warning(problem, title="Lease not released")
