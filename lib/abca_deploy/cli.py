@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from abca_deploy import __version__
-from abca_deploy.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, AbcaError
+from abca_deploy.errors import EXIT_OK, EXIT_SIGINT, EXIT_USAGE, AbcaError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,7 +37,11 @@ COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             ),
             "rollback": (
                 "abca_deploy.runtime.commands:ROLLBACK",
-                "Redeploy an earlier version's configuration, or move an endpoint back.",
+                "Redeploy the newest tested version's configuration, or move an endpoint back.",
+            ),
+            "resolve": (
+                "abca_deploy.runtime.commands:RESOLVE",
+                "Print the runtime's id, ARN and the concurrency key of jobs that change it.",
             ),
         },
     ),
@@ -202,26 +206,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(target: str, prog: str, argv: list[str], *, debug: bool) -> int:
+    from abca_deploy.interrupts import SIGNALS, Interrupted
     from abca_deploy.report import Reporter
 
     reporter = Reporter.from_env(output="json" if _wants_json(argv) else "text", debug=debug)
     try:
-        from abca_deploy.settings import parse
+        with SIGNALS.handled():
+            from abca_deploy.settings import parse
 
-        command = _load(target)
-        settings = parse(command, prog, argv)
-        code = command.run(settings, reporter)
+            command = _load(target)
+            settings = parse(command, prog, argv)
+            code = command.run(settings, reporter)
         return EXIT_OK if code is None else code
     except SystemExit as exc:  # argparse --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except AbcaError as err:
         _report_error(reporter, err)
-        if reporter.debug_enabled:
-            raise
+        _traceback(reporter, err)
         return err.exit_code
-    except KeyboardInterrupt:
+    except Interrupted as stop:
+        reporter.error(f"Interrupted by {stop.name}.", title="Interrupted")
+        _traceback(reporter, stop)
+        return stop.exit_code
+    except KeyboardInterrupt as stop:  # a SIGINT while no handler was installed (not the main thread)
         reporter.error("Interrupted.", title="Interrupted")
-        return EXIT_FAILED
+        _traceback(reporter, stop)
+        return EXIT_SIGINT
+
+
+def _traceback(reporter: Reporter, error: BaseException) -> None:
+    """With --debug or RUNNER_DEBUG=1, the traceback too; the exit code stays what it would be without."""
+    if reporter.debug_enabled:
+        import traceback
+
+        reporter.debug("".join(traceback.format_exception(error)).rstrip())
 
 
 def _report_error(reporter: Reporter, err: AbcaError) -> None:

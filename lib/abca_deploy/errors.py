@@ -6,6 +6,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_DRIFT = 3
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
 
 
 class AbcaError(Exception):
@@ -44,3 +46,14 @@ class DriftDetected(AbcaError):
 
     exit_code = EXIT_DRIFT
     default_title = "Drift detected"
+
+
+class Cancelled(AbcaError):
+    """A signal stopped the operation: exit 130 (SIGINT), 143 (SIGTERM), or 1 (the --timeout alarm)."""
+
+    default_title = "Cancelled"
+
+    def __init__(self, message: str, *, exit_code: int, hint: str | None = None,
+                 title: str | None = None) -> None:
+        super().__init__(message, hint=hint, title=title)
+        self.exit_code = exit_code

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from abca_deploy.errors import UserError
+from abca_deploy.identifiers import REGION, ssm_name_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -226,12 +227,16 @@ def matching(pattern: str, message: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-Region = Annotated[str | None, matching(r"[a-z]{2}(-[a-z]+)+-[0-9]", "is not an AWS region")]
+Region = Annotated[str | None, matching(REGION, "is not an AWS region")]
 """An optional AWS region such as us-east-1."""
 
-SsmParameterName = Annotated[
-    str | None,
-    matching(r"/?[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*",
-             "is not an SSM parameter name (letters, digits, '_', '.', '-' and '/')"),
-]
-"""An optional SSM parameter name such as /abca/runtime-image."""
+
+def _ssm_parameter_name(value: str | None) -> str | None:
+    if value is not None and (problem := ssm_name_problem(value)):
+        msg = f"is not an SSM parameter name: {problem}"
+        raise ValueError(msg)
+    return value
+
+
+SsmParameterName = Annotated[str | None, AfterValidator(_ssm_parameter_name)]
+"""An optional SSM parameter name a user owns, such as /abca/runtime-image (AWS's naming rules)."""

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tests.support.repo_api import RepoApi
 
 POLICY = 'forbid(principal, action == Action::"push", resource);\n'
-RUNTIME = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/other-rt"
+RUNTIME = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/other_rt-AbCdEfGh12"
 SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:shared-token-AbCdEf"
 FLAGS = [
     "--compute-type",

@@ -274,7 +274,27 @@ def test_actions_mode_writes_outputs_and_summary(
     assert "Smoke test:** passed: HTTP 400" in text
     assert "::group::Build and push" in err
     assert "::add-mask::" in err
-    assert "GITHUB_TOKEN_SECRET_ARN" not in text or "arn:aws:secretsmanager" not in text
+
+
+def test_environment_values_never_reach_the_log_outputs_plan_or_summary(
+    sandbox: Platform, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The runtime's environment may hold secrets: the plan shows the names with *** for values."""
+    outputs, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    secret = ABCA_SETTINGS["environmentVariables"]["GITHUB_TOKEN_SECRET_ARN"]
+    sandbox.write_message("planned")
+    code, plan, err = sandbox.publish(capsys, "--dry-run")
+    assert code == 0, err
+    assert plan["plan"]["update_request"]["environmentVariables"] == dict.fromkeys(
+        ABCA_SETTINGS["environmentVariables"], "***")
+    code, doc, err = sandbox.publish(capsys)
+    assert code == 0, err
+    shown = json.dumps(plan) + json.dumps(doc) + err + outputs.read_text() + summary.read_text()
+    assert secret not in shown
+    assert "publish-test" not in shown  # AGENT_STAGE's value
 
 
 @pytest.mark.parametrize(

@@ -87,6 +87,9 @@ class FakeControl:
             self._countdown = self.reads
             msg = "ConflictException"
             raise Conflict(msg)
+        if self.versions[self.latest]["status"] == "UPDATING":  # AWS refuses an update while one is in flight
+            msg = "ConflictException: an update is in progress"
+            raise Conflict(msg)
         assert "requireServiceS3Endpoint" not in str(request), "read-only field sent"
         self.requests.append(copy.deepcopy(request))
         version = str(int(self.latest) + 1)
@@ -107,6 +110,8 @@ class FakeControl:
 
     def get_endpoint(self, runtime_id: str, name: str) -> dict[str, Any] | None:
         self.calls += 1
+        if name == "DEFAULT":
+            return {"name": "DEFAULT", "liveVersion": self.default_version(), "status": "READY"}
         return copy.deepcopy(self.endpoints.get(name))
 
     def point_endpoint(self, runtime_id: str, name: str, version: str, *, create: bool) -> dict[str, Any]:

@@ -40,6 +40,11 @@ class CloudFormation:
             raise _unknown_stack(stack_name)
         return _outputs(stack)
 
+    def find_outputs(self, stack_name: str) -> dict[str, str] | None:
+        """The stack's outputs by key, or None when the stack does not exist (yet)."""
+        stack = self._stack(stack_name)
+        return None if stack is None else _outputs(stack)
+
     def output(self, stack_name: str, key: str) -> str:
         """One output's value; a missing output is a UserError naming the outputs that exist."""
         return pick_output(stack_name, self.outputs(stack_name), key)

@@ -22,6 +22,7 @@ from abca_deploy.aws.cloudformation import pick_output
 from abca_deploy.errors import DriftDetected, UserError
 from abca_deploy.gates.images import judge
 from abca_deploy.gates.template import Pseudo, TemplateImage, template_image
+from abca_deploy.identifiers import RUNTIME_ARN
 from abca_deploy.report import markdown_table, text_table
 from abca_deploy.settings import Command, CommandSettings, Region, SsmParameterName
 
@@ -37,9 +38,6 @@ _STACK = re.compile(
 # A stack in one of these states has no runtime yet: its creation is under review, failed, or was rolled back.
 _NOT_CREATED = {"REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS",
                 "ROLLBACK_FAILED", "ROLLBACK_COMPLETE", "DELETE_COMPLETE"}
-_RUNTIME_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):bedrock-agentcore:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"runtime/(?P<id>[A-Za-z0-9_-]+)$")
 
 
 class DriftSettings(CommandSettings):
@@ -81,7 +79,7 @@ class Observed:
 
 def runtime_identity(arn: str, where: str) -> tuple[str, Pseudo]:
     """The runtime id and the stack's pseudo parameters (same partition, region and account) from its ARN."""
-    match = _RUNTIME_ARN.match(arn)
+    match = RUNTIME_ARN.fullmatch(arn)
     if match is None:
         msg = f"{where}: {arn!r} is not an AgentCore runtime ARN."
         hint = ("Expected arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>; name the right output "

@@ -5,22 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from abca_deploy.identifiers import digest_of, same_image
+
 if TYPE_CHECKING:
     from abca_deploy.gates.template import TemplateImage
 
-
-def digest_of(image: str) -> str | None:
-    """The ``sha256:…`` digest of a pinned reference (``repo@sha256:…``, ``repo:tag@sha256:…``), else None."""
-    _, at, digest = image.strip().rpartition("@")
-    return digest if at and digest.startswith("sha256:") else None
-
-
-def same_image(a: str, b: str) -> bool:
-    """Equal by digest when both are pinned; otherwise only the identical reference counts as the same."""
-    da, db = digest_of(a), digest_of(b)
-    if da and db:
-        return da == db
-    return a.strip() == b.strip()
+__all__ = ["Source", "Verdict", "digest_of", "judge", "same_image"]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
+from abca_deploy.lease import table_lease
 from abca_deploy.repos import guardrails, models, ownership, render, repofile
 from abca_deploy.repos.apply import apply_many
 from abca_deploy.repos.plan import Change, check_size, plan_declared, plan_offboard
@@ -118,24 +119,26 @@ def run_sync(settings: SyncSettings, reporter: Reporter) -> int:
     _check_platform(settings, parsed, platform, reporter)
     cdk = cdk_declared(settings, platform)
     table_owned, owned = ownership.split(parsed.repos, cdk)
-    with reporter.group("Plan"):
-        rows = platform.table.scan()
-        conflicts = _cdk_conflicts(settings, parsed, owned, cdk, rows, platform.stack)
-        if conflicts:
-            _refuse(reporter, conflicts)
-        when = now()
-        changes = plan_sync(rows, table_owned, settings.prune, when, frozenset(cdk))
-        check_size(changes)
-        _check_prune(settings, table_owned, changes)
-        guardrails.check_capacity(sum(r.active for r in rows), added(changes), settings.max_repos)
-        for change in changes:
-            if change.action in ("create", "reactivate") and change.target is not None:
-                own_token = "github_token_secret_arn" in change.target.fields
-                guardrails.check_token_required(change.repo, own_token, settings.require_token)
-        reporter.info(f"Plan: {counts_text(changes, dry_run=True)}.")
-    if not settings.dry_run and any(c.changed for c in changes):
-        with reporter.group("Apply"):
-            changes = apply_many(platform.table, changes, _replanner(table_owned, when))
+    # The table's lease, from the scan to the last write: a concurrent sync waits, then plans afresh.
+    with table_lease(platform.table.name, settings.aws_region, reporter, enabled=not settings.dry_run):
+        with reporter.group("Plan"):
+            rows = platform.table.scan()
+            conflicts = _cdk_conflicts(settings, parsed, owned, cdk, rows, platform.stack)
+            if conflicts:
+                _refuse(reporter, conflicts)
+            when = now()
+            changes = plan_sync(rows, table_owned, settings.prune, when, frozenset(cdk))
+            check_size(changes)
+            _check_prune(settings, table_owned, changes)
+            guardrails.check_capacity(sum(r.active for r in rows), added(changes), settings.max_repos)
+            for change in changes:
+                if change.action in ("create", "reactivate") and change.target is not None:
+                    own_token = "github_token_secret_arn" in change.target.fields
+                    guardrails.check_token_required(change.repo, own_token, settings.require_token)
+            reporter.info(f"Plan: {counts_text(changes, dry_run=True)}.")
+        if not settings.dry_run and any(c.changed for c in changes):
+            with reporter.group("Apply"):
+                changes = apply_many(platform.table, changes, _replanner(table_owned, when))
     _report(settings, reporter, changes, platform.outputs, sorted(cdk.values(), key=lambda d: d.repo))
     return 0
 

@@ -7,7 +7,6 @@ some values are rejected when sent back. This module is the explicit allow-list.
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 # UpdateAgentRuntime's input members, minus agentRuntimeId and clientToken (botocore 1.44 model).
@@ -42,11 +41,6 @@ READ_ONLY_FIELDS: tuple[str, ...] = (
     "workloadIdentityDetails",
 )
 
-ECR_URI = re.compile(
-    r"^(?P<registry>(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?|public\.ecr\.aws)"
-    r"/(?P<repository>(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)"
-    r"(?::(?P<tag>[^:@]{1,300}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
-)
 REDACTED = "***"
 
 
@@ -87,22 +81,6 @@ def with_image(request: dict[str, Any], uri: str) -> dict[str, Any]:
     updated = copy.deepcopy(request)
     updated["agentRuntimeArtifact"] = {"containerConfiguration": {"containerUri": uri}}
     return updated
-
-
-def digest_of(uri: str | None) -> str | None:
-    """The ``sha256:…`` digest a URI is pinned to, if any."""
-    if not uri or "@" not in uri:
-        return None
-    digest = uri.rsplit("@", 1)[1]
-    return digest if re.fullmatch(r"sha256:[0-9a-f]{64}", digest) else None
-
-
-def repository_of(uri: str) -> str:
-    """``<registry>/<repository>`` without tag or digest."""
-    match = ECR_URI.match(uri)
-    if match is None:
-        return uri.split("@", 1)[0].rsplit(":", 1)[0] if "/" in uri else uri
-    return f"{match['registry']}/{match['repository']}"
 
 
 def redact(config: dict[str, Any]) -> dict[str, Any]:

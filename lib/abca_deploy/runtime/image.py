@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from abca_deploy.build.limits import AGENTCORE_IMAGE_LIMIT, check_image, sizes_text
 from abca_deploy.errors import UserError
-from abca_deploy.runtime.config import ECR_URI
+from abca_deploy.identifiers import ECR_URI
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -74,7 +74,7 @@ class ImageResult:
 
 def push_target(repository: str, registry_endpoint: str | None) -> str:
     """Where the engine pushes ``repository``: ECR hosts go to ``registry_endpoint`` when one is set."""
-    match = ECR_URI.match(repository)
+    match = ECR_URI.fullmatch(repository)
     if registry_endpoint and match and match["account"]:
         return f"{registry_endpoint}/{match['repository']}"
     return repository
@@ -135,7 +135,7 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
         )
 
     if settings.image:
-        match = ECR_URI.match(settings.image)
+        match = ECR_URI.fullmatch(settings.image)
         assert match is not None
         return plan(existing_ref=match["digest"] or match["tag"])
     context = Path(settings.context)

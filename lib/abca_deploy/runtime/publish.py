@@ -1,57 +1,51 @@
-"""``runtime publish``: resolve, plan, build and push, update, wait, smoke-test, promote, record, rollback."""
+"""``runtime publish``: lock, resolve, plan, build and push, then ``rollout`` (update ... verify).
+
+Every phase is a reporter group. The runtime's lease is held throughout, so publishes of one runtime never
+overlap however each names it. A failure after the update goes to ``recover`` (roll back to the newest
+*tested* version); a signal (a cancelled job) or the ``--timeout`` alarm goes to ``cancel``.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import AbcaError, OperationFailed, UserError
+from abca_deploy.identifiers import ECR_URI, repository_of
+from abca_deploy.interrupts import SIGNALS, Interrupted, Signals
+from abca_deploy.lease import Lease, Owner
 from abca_deploy.runtime import config as cfg
-from abca_deploy.runtime.wait import Poller, wait_endpoint_live, wait_idle, wait_version_ready
+from abca_deploy.runtime.outcome import Outcome, PublishPlan, PublishStatus
+from abca_deploy.runtime.recover import recover
+from abca_deploy.runtime.rollout import already_live, roll_out
+from abca_deploy.runtime.tested import Tested, TestedStore, lease_path, now, rollback_choice, tested_record
+from abca_deploy.runtime.wait import Poller, wait_idle
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from concurrent.futures import Future
 
     from abca_deploy.aws.agentcore import AgentCoreControl, AgentCoreData
+    from abca_deploy.aws.ecr import Ecr
+    from abca_deploy.aws.ssm import Parameters
+    from abca_deploy.lease import Decision
     from abca_deploy.report import Reporter
     from abca_deploy.runtime.image import ImagePlan, ImageResult
     from abca_deploy.runtime.settings import PublishSettings
-    from abca_deploy.runtime.smoke import SmokeResult
 
-
-@dataclass
-class Outcome:
-    """What a publish did; becomes the outputs, the JSON document and the summary."""
-
-    status: str = "failed"
-    runtime_id: str = ""
-    runtime_arn: str = ""
-    previous_version: str = ""
-    runtime_version: str = ""
-    previous_image: str = ""
-    image_uri: str = ""
-    image_digest: str = ""
-    built: bool = False
-    build: str = ""
-    smoke: SmokeResult | None = None
-    rolled_back_to: str = ""
-    config_diff: list[tuple[str, str, str]] = field(default_factory=list)
-    plan: dict[str, Any] = field(default_factory=dict)
-    error: str = ""
-    agentcore_calls: int = 0
-    started: float = field(default_factory=time.monotonic)
+    BuildImage = Callable[[ImagePlan, bool, Callable[[str], None]], ImageResult]
 
 
 @dataclass
 class Clients:
-    """What a publish talks to; tests inject fakes for the AgentCore planes and the image step."""
+    """What a publish talks to, injected: the AgentCore planes, SSM, ECR and (for tests) the image step."""
 
     control: AgentCoreControl
     data: AgentCoreData
-    repository: Callable[[PublishSettings, str], tuple[str, bool]] | None = None
-    image: Callable[[ImagePlan, bool, Callable[[str], None]], ImageResult] | None = None
+    parameters: Parameters
+    ecr: Ecr
+    image: BuildImage | None = None
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
@@ -60,260 +54,224 @@ class Clients:
         return Poller(timeout, sleep=self.sleep, clock=self.clock)
 
 
-def previous_ready_version(control: AgentCoreControl, runtime_id: str, current: dict[str, Any]) -> str:
-    """The version serving now: the latest if READY, else the newest READY version."""
+def serving_version(current: dict[str, Any], versions: dict[str, str]) -> str:
+    """The version DEFAULT serves: the latest if READY, else the newest READY one."""
     if current.get("status") == "READY":
         return str(current["agentRuntimeVersion"])
-    ready = [
-        int(v["agentRuntimeVersion"])
-        for v in control.list_versions(runtime_id)
-        if v.get("status") == "READY" and str(v.get("agentRuntimeVersion", "")).isdigit()
-    ]
+    ready = [int(number) for number, status in versions.items() if status == "READY" and number.isdigit()]
     if not ready:
-        msg = f"Runtime {runtime_id} has no READY version to carry settings from or roll back to."
-        raise OperationFailed(
-            msg,
-            hint="Fix the runtime (see `abca-deploy runtime status`) and retry.",
-            title="No READY version",
-        )
+        msg = f"Runtime {current.get('agentRuntimeId', '')} has no READY version to carry settings from."
+        raise OperationFailed(msg, hint="Fix the runtime (see `abca-deploy runtime status`) and retry.",
+                              title="No READY version")
     return str(max(ready))
 
 
-def repository_for(settings: PublishSettings, current_image: str) -> tuple[str, bool]:
+def repository_for(settings: PublishSettings, current_image: str, ecr: Ecr) -> tuple[str, bool]:
     """The ECR repository (URI form) to push to, and whether its tags are immutable."""
-    from abca_deploy.aws.ecr import Ecr
-    from abca_deploy.aws.session import client
-
     name = settings.ecr_repository
     if settings.image:
-        name = name or cfg.repository_of(settings.image).split("/", 1)[1]
+        name = name or repository_of(settings.image).split("/", 1)[1]
     if name is None:
-        match = cfg.ECR_URI.match(current_image)
+        match = ECR_URI.fullmatch(current_image)
         if match is None or not match["account"]:
             msg = f"The runtime's current image {current_image!r} is not in a private ECR repository."
             raise UserError(msg, hint="Pass --ecr-repository NAME.", title="No ECR repository")
         name = match["repository"]
-    elif match := cfg.ECR_URI.match(name):
+    elif match := ECR_URI.fullmatch(name):
         name = match["repository"]
-    repo = Ecr(client("ecr", settings.aws_region)).repository(name)
-    return repo.uri, repo.immutable
+    repository = ecr.repository(name)
+    return repository.uri, repository.immutable
 
 
 class Publisher:
-    """Runs one publish. Each phase is a reporter group; failures after the update trigger the rollback."""
+    """Runs one publish and fills ``outcome``; raises AbcaError (outcome filled) when it does not succeed."""
 
-    def __init__(self, settings: PublishSettings, reporter: Reporter, clients: Clients) -> None:
-        self.s, self.r, self.c = settings, reporter, clients
-        self.out = Outcome()
+    def __init__(self, settings: PublishSettings, reporter: Reporter, clients: Clients, *,
+                 owner: Owner | None = None, signals: Signals = SIGNALS) -> None:
+        self.settings, self.reporter, self.clients, self.signals = settings, reporter, clients, signals
+        self.owner = owner or Owner.current()
+        self.records = TestedStore(clients.parameters)
+        self.outcome = Outcome()
+        self.lease: Lease | None = None
+        self.history: list[Tested] = []
+        self.versions: dict[str, str] = {}
+        self.started_from = ""  # the latest version when this publish looked
+        self.mine = ""  # the version this publish created (or adopted to test)
+        self.rollback_version = ""  # the version its rollback created
 
     def run(self, runtime_id: str) -> Outcome:
-        """Publish; returns the outcome, raising AbcaError (with ``self.out`` filled) on failure."""
+        """Publish to ``runtime_id``."""
         from abca_deploy.runtime.image import start_hashing
 
-        poller = self.c.poller(self.s.wait_timeout)
-        hashing = start_hashing(self.s)
-        with self.r.group("Resolve runtime"):
-            current = wait_idle(self.c.control, runtime_id, poller, self.r.info)
-            self._describe_current(runtime_id, current)
-        with self.r.group("Plan"):
-            plan, immutable = self._plan(current, hashing)
-        if self.s.dry_run:
-            self.out.status = "planned"
-            return self.out
-        with self.r.group("Build and push" if plan.builds else "Resolve image"):
-            image = self._image(plan, immutable)
-        if image.digest == cfg.digest_of(self.out.previous_image) and current.get("status") == "READY":
-            self.out.status = "unchanged"
-            self.out.runtime_version = self.out.previous_version
-            self.r.info(f"runtime {runtime_id} already runs {image.digest}: nothing to update")
-            self._record_image()
-            return self.out
-        request = cfg.with_image(cfg.carry_forward(current), image.uri)
-        self.out.config_diff = cfg.diff(current, request)
+        self.outcome.runtime_id = runtime_id
+        hashing = start_hashing(self.settings)
+        self.signals.alarm(self.settings.timeout)
         try:
-            self._roll_out(runtime_id, request, poller)
-        except AbcaError as exc:
-            self._recover(runtime_id, exc)
-        self._record_image()
-        self.out.status = "deployed"
-        return self.out
+            if not self.settings.dry_run:
+                self._lock(runtime_id)
+            self._publish(runtime_id, hashing)
+        except Interrupted as stop:
+            from abca_deploy.runtime.cancel import after_interrupt
 
-    def _describe_current(self, runtime_id: str, current: dict[str, Any]) -> None:
+            after_interrupt(self, stop)
+        finally:
+            self.signals.armed = False  # the work is over: a late signal must not cut the report short
+            self.signals.disarm_alarm()
+            if self.lease is not None and (problem := self.lease.release()):
+                self.reporter.warning(problem, title="Lease not released")
+        return self.outcome
+
+    # -- lock, resolve, plan ------------------------------------------------------------------------
+    def _lock(self, runtime_id: str) -> None:
+        with self.reporter.group("Lock runtime"):
+            self.lease = Lease(self.clients.parameters, lease_path(runtime_id), self.owner,
+                               what=f"runtime {runtime_id}", ttl=self.settings.lease_ttl,
+                               sleep=self.clients.sleep, clock=self.clients.clock)
+            decision = self.lease.acquire(self.settings.lease_timeout, self._announce_wait)
+            if decision.holder is not None and decision.reason not in ("released",):
+                who = decision.holder.owner.describe() if decision.holder.owner else "an unreadable holder"
+                self.reporter.warning(f"Took over the lease of runtime {runtime_id} from {who}: "
+                                      f"{decision.reason}.", title="Lease taken over")
+            self.reporter.info(f"lease {self.lease.path}/{self.lease.number} held by this run")
+
+    def _announce_wait(self, decision: Decision) -> None:
+        holder = decision.holder
+        who = holder.owner.describe() if holder and holder.owner else "an unreadable holder"
+        self.reporter.notice(
+            f"Another publish holds runtime {self.outcome.runtime_id}: {who}. Waiting up to "
+            f"{self.settings.lease_timeout}s (--lease-timeout) for it to finish.",
+            title="Waiting for the lease")
+
+    def _publish(self, runtime_id: str, hashing: Future[str] | None) -> None:
+        with self.reporter.group("Resolve runtime"):
+            current = self._resolve(runtime_id)
+        with self.reporter.group("Plan"):
+            plan, immutable = self._plan(current, hashing)
+        if self.settings.dry_run:
+            self.outcome.status = PublishStatus.PLANNED
+            return
+        with self.reporter.group("Build and push" if plan.image.builds else "Resolve image"):
+            image = self._image(plan.image, immutable)
+        if already_live(self, runtime_id, image):
+            self._record_image()
+            return
+        request = cfg.with_image(cfg.carry_forward(current), image.uri)
+        self.outcome.config_diff = cfg.diff(current, request)
+        try:
+            roll_out(self, runtime_id, request)
+        except AbcaError as exc:
+            recover(self, runtime_id, exc)
+        self._record_image()
+        self.outcome.status = PublishStatus.DEPLOYED
+
+    def _resolve(self, runtime_id: str) -> dict[str, Any]:
+        control = self.clients.control
+        current = wait_idle(control, runtime_id, self.clients.poller(self.settings.wait_timeout),
+                            self.reporter.info)
         if cfg.container_uri(current) is None:
             msg = f"Runtime {runtime_id} does not run a container image (it uses a code artifact)."
             raise UserError(msg, title="Not a container runtime")
-        self.out.runtime_id = runtime_id
-        self.out.runtime_arn = str(current.get("agentRuntimeArn", ""))
-        self.out.previous_image = cfg.container_uri(current) or ""
-        self.out.previous_version = previous_ready_version(self.c.control, runtime_id, current)
-        self.r.info(
-            f"runtime {runtime_id}: version {current.get('agentRuntimeVersion')} "
-            f"{current.get('status')}, image {self.out.previous_image}"
-        )
+        self.started_from = str(current.get("agentRuntimeVersion", ""))
+        self.versions = {str(v.get("agentRuntimeVersion")): str(v.get("status"))
+                         for v in control.list_versions(runtime_id)}
+        self.versions.setdefault(self.started_from, str(current.get("status")))
+        serving = serving_version(current, self.versions)
+        serving_config = current if serving == self.started_from else control.get_runtime(runtime_id, serving)
+        self.outcome.runtime_arn = str(current.get("agentRuntimeArn", ""))
+        self.outcome.previous_version = serving
+        self.outcome.previous_image = cfg.container_uri(serving_config) or ""
+        self.reporter.info(f"runtime {runtime_id}: version {self.started_from} {current.get('status')}; "
+                           f"DEFAULT serves version {serving}, image {self.outcome.previous_image}")
+        self.history = self.records.history(runtime_id)
+        self._judge_serving(runtime_id, serving)
+        return current
 
-    def _plan(self, current: dict[str, Any], hashing: Future[str] | None) -> tuple[ImagePlan, bool]:
+    def _judge_serving(self, runtime_id: str, serving: str) -> None:
+        """Say whether the serving version was tested; on a runtime without records, record the baseline."""
+        image = self.outcome.previous_image
+        proof = tested_record(image, self.history)
+        if proof is not None:
+            self.reporter.info(f"version {serving} is tested: {proof.describe()}")
+        elif not self.history:
+            baseline = Tested(serving, image, now(), self.owner.describe(), "baseline")
+            verb = "would record" if self.settings.dry_run else "recorded"
+            self.reporter.notice(
+                f"Runtime {runtime_id} has no last-tested record yet (no earlier abca-deploy publish): "
+                f"version {serving}, READY and serving now, is the rollback target ({verb} as a baseline).",
+                title="First publish: baseline")
+            if not self.settings.dry_run:
+                self.records.record(runtime_id, baseline)
+            self.history = [baseline]
+        else:
+            last = self.history[0]
+            self.reporter.warning(
+                f"Runtime {runtime_id} serves version {serving} ({image}), which no publish smoke-tested (an "
+                f"earlier publish was cancelled or killed?). It is not a rollback target; the last tested is "
+                f"{last.describe()}.", title="Live version untested")
+
+    def _plan(self, current: dict[str, Any], hashing: Future[str] | None) -> tuple[PublishPlan, bool]:
         from abca_deploy.runtime.image import plan_image
 
-        repository, immutable = (self.c.repository or repository_for)(self.s, self.out.previous_image)
-        plan = plan_image(self.s, repository, hashing, live_image=self.out.previous_image)
+        settings = self.settings
+        repository, immutable = repository_for(settings, self.outcome.previous_image, self.clients.ecr)
+        image = plan_image(settings, repository, hashing, live_image=self.outcome.previous_image)
         request = cfg.with_image(cfg.carry_forward(current), f"{repository}@<digest of the pushed image>")
-        self.out.plan = {
-            "runtime_id": self.out.runtime_id,
-            "current_version": str(current.get("agentRuntimeVersion", "")),
-            "current_image": self.out.previous_image,
-            "image": {
-                "repository": plan.repository,
-                "push_repository": plan.push_repository,
-                "existing_ref": plan.existing_ref,
-                "content_tag": plan.content_tag,
-                "extra_tags": list(plan.extra_tags),
-                "platform": plan.platform or None,
-                "context": str(plan.context) if plan.context else None,
-                "dockerfile": plan.dockerfile or None,
-                "build_args": sorted(plan.build_args),
-            },
-            "update_request": {"agentRuntimeId": self.out.runtime_id, **cfg.redact(request)},
-            "rollback": (
-                f"UpdateAgentRuntime with version {self.out.previous_version}'s configuration"
-                if self.s.rollback
-                else "none (--no-rollback)"
-            ),
-            "promote_endpoint": self.s.promote_endpoint,
-        }
-        self._check_platform(plan)
+        if settings.image_parameter:  # read it now: a parameter we cannot use fails before anything changes
+            value = self.clients.parameters.get(settings.image_parameter)
+            self.reporter.info(f"{settings.image_parameter} records {value or '(nothing yet)'}")
+        serving = self.outcome.previous_version
+        plan = PublishPlan(
+            runtime_id=self.outcome.runtime_id,
+            current_version=str(current.get("agentRuntimeVersion", "")),
+            current_image=self.outcome.previous_image,
+            serving_version=serving,
+            serving_tested=tested_record(self.outcome.previous_image, self.history) is not None,
+            image=image,
+            update_request={"agentRuntimeId": self.outcome.runtime_id, **cfg.redact(request)},
+            rollback_target=rollback_choice(self.history, self.versions, None),
+            rollback=settings.rollback,
+            promote_endpoint=settings.promote_endpoint,
+            image_parameter=settings.image_parameter,
+        )
+        self.outcome.plan = plan
+        self.reporter.info(f"on failure: {plan.rollback_text()}")
+        self._check_platform(image)
         return plan, immutable
 
     def _check_platform(self, plan: ImagePlan) -> None:
         if not plan.builds or plan.platform == "linux/arm64":
             return
-        if self.s.ecr_registry_endpoint:
-            self.r.notice(
-                f"Building for {plan.platform}: the sandbox accepts host-architecture images; "
-                "AgentCore on AWS requires linux/arm64.",
-                title="Sandbox platform",
-            )
+        if self.settings.ecr_registry_endpoint:
+            self.reporter.notice(f"Building for {plan.platform}: the sandbox accepts host-architecture "
+                                 "images; AgentCore on AWS requires linux/arm64.", title="Sandbox platform")
         else:
-            self.r.warning(
-                f"Building for {plan.platform}, but AgentCore runs linux/arm64 images only.",
-                title="Platform is not linux/arm64",
-            )
+            self.reporter.warning(f"Building for {plan.platform}, but AgentCore runs linux/arm64 images "
+                                  "only.", title="Platform is not linux/arm64")
 
+    # -- image ----------------------------------------------------------------------------------------
     def _image(self, plan: ImagePlan, immutable: bool) -> ImageResult:
-        image = (self.c.image or self._realize)(plan, immutable, self.r.info)
-        self.out.image_uri, self.out.image_digest, self.out.built = image.uri, image.digest, image.built
-        self.out.build = image.build_summary()
-        self.r.info(
-            f"image {image.uri}"
-            + (f" (pushed tags: {', '.join(image.pushed_tags)})" if image.pushed_tags else "")
-        )
+        image = (self.clients.image or self._realize)(plan, immutable, self.reporter.info)
+        outcome = self.outcome
+        outcome.image_uri, outcome.image_digest, outcome.built = image.uri, image.digest, image.built
+        outcome.build = image.build_summary()
+        pushed = f" (pushed tags: {', '.join(image.pushed_tags)})" if image.pushed_tags else ""
+        self.reporter.info(f"image {image.uri}{pushed}")
         return image
 
     def _realize(self, plan: ImagePlan, immutable: bool, log: Callable[[str], None]) -> ImageResult:
-        from abca_deploy.aws.ecr import Ecr
-        from abca_deploy.aws.session import client
         from abca_deploy.runtime.image import realize
 
-        auth = Ecr(client("ecr", self.s.aws_region)).authorization()
-        self.r.mask(auth.password)
-        return realize(plan, auth, immutable=immutable, log=log, warn=self.r.warning)
-
-    def _roll_out(self, runtime_id: str, request: dict[str, Any], poller: Poller) -> None:
-        from abca_deploy.runtime.smoke import smoke_test
-
-        with self.r.group("Update runtime"):
-            version = self._update(runtime_id, request, poller, rebase=True)
-            self.out.runtime_version = version
-        with self.r.group(f"Wait for version {version} READY"):
-            wait_version_ready(self.c.control, runtime_id, version, poller, self.r.info)
-        with self.r.group("Smoke test"):
-            result = smoke_test(
-                self.c.data,
-                self.out.runtime_arn,
-                self.s.payload(),
-                qualifier=None,
-                expected=self.s.expected_statuses,
-                pattern=self.s.smoke_expect,
-                sleep=self.c.sleep,
-                log=self.r.info,
-                warn=lambda message: self.r.warning(message, title="Smoke-test session not stopped"),
-            )
-            self.out.smoke = result
-            self.r.info(f"smoke test {result.summary()}; body: {result.body_excerpt}")
-            if not result.passed:
-                msg = f"Smoke test of version {version} failed: {result.reason}."
-                raise OperationFailed(msg, title="Smoke test failed")
-        if self.s.promote_endpoint:
-            with self.r.group(f"Promote endpoint {self.s.promote_endpoint}"):
-                self._promote(runtime_id, version, poller)
-
-    def _update(self, runtime_id: str, request: dict[str, Any], poller: Poller, *, rebase: bool) -> str:
-        """UpdateAgentRuntime; on ConflictException wait for the other update, then retry (``rebase``: carry
-        forward the settings that update left, keeping our image)."""
-        from abca_deploy.aws.agentcore import Conflict
-
-        while True:
-            try:
-                response = self.c.control.update_runtime(runtime_id, request)
-            except Conflict:
-                self.r.info("another update is in flight (ConflictException); waiting for it")
-                current = wait_idle(self.c.control, runtime_id, poller, self.r.info)
-                if rebase:
-                    request = cfg.with_image(cfg.carry_forward(current), cfg.container_uri(request) or "")
-                continue
-            version = str(response["agentRuntimeVersion"])
-            self.r.info(f"UpdateAgentRuntime accepted: version {version} {response.get('status', '')}")
-            return version
-
-    def _promote(self, runtime_id: str, version: str, poller: Poller) -> None:
-        name = self.s.promote_endpoint
-        assert name is not None
-        existing = self.c.control.get_endpoint(runtime_id, name)
-        self.c.control.point_endpoint(runtime_id, name, version, create=existing is None)
-        wait_endpoint_live(self.c.control, runtime_id, name, version, poller, self.r.info)
-        self.r.info(f"endpoint {name} now serves version {version}")
-
-    def _recover(self, runtime_id: str, cause: AbcaError) -> None:
-        self.out.error = cause.message
-        self.r.error(cause.message, title=cause.title)
-        if not self.s.rollback or self.s.promote_endpoint or not self.out.runtime_version:
-            if self.s.promote_endpoint and self.out.runtime_version:
-                self.r.warning(
-                    f"Endpoint {self.s.promote_endpoint} was left where it was; DEFAULT serves "
-                    f"version {self.out.runtime_version}.",
-                    title="Not promoted",
-                )
-            raise cause
-        target = self.out.previous_version
-        try:
-            with self.r.group(f"Roll back to version {target}"):
-                poller = self.c.poller(self.s.wait_timeout)
-                previous = self.c.control.get_runtime(runtime_id, target)
-                version = self._update(runtime_id, cfg.carry_forward(previous), poller, rebase=False)
-                wait_version_ready(self.c.control, runtime_id, version, poller, self.r.info)
-        except AbcaError as exc:
-            msg = f"{cause.message} The rollback to version {target} failed too: {exc.message}"
-            raise OperationFailed(
-                msg,
-                hint="Inspect with `abca-deploy runtime status` and roll back by hand "
-                "with `abca-deploy runtime rollback`.",
-                title="Rollback failed",
-            ) from exc
-        self.out.status, self.out.rolled_back_to = "rolled-back", target
-        self.out.runtime_version = version
-        msg = f"Rolled back to v{target} (as version {version}): {cause.message}"
-        raise OperationFailed(msg, title=f"Rolled back to v{target}")
+        auth = self.clients.ecr.authorization()
+        self.reporter.mask(auth.password)
+        return realize(plan, auth, immutable=immutable, log=log, warn=self.reporter.warning)
 
     def _record_image(self) -> None:
-        name = self.s.image_parameter
-        if not name or not self.out.image_uri:
+        name = self.settings.image_parameter
+        if not name or not self.outcome.image_uri:
             return
-        from abca_deploy.aws.session import client
-        from abca_deploy.aws.ssm import Parameters
-
-        with self.r.group("Record image"):
-            parameters = Parameters(client("ssm", self.s.aws_region))
-            if parameters.get(name) != self.out.image_uri:
-                parameters.put(name, self.out.image_uri)
-                self.r.info(f"{name} = {self.out.image_uri}")
+        with self.reporter.group("Record image"):
+            if self.clients.parameters.get(name) != self.outcome.image_uri:
+                self.clients.parameters.put(name, self.outcome.image_uri)
+                self.reporter.info(f"{name} = {self.outcome.image_uri}")
             else:
-                self.r.info(f"{name} already records {self.out.image_uri}")
+                self.reporter.info(f"{name} already records {self.outcome.image_uri}")

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 import re
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_settings import NoDecode
 
 from abca_deploy.build.limits import AGENTCORE_IMAGE_LIMIT
-from abca_deploy.runtime.config import ECR_URI
+from abca_deploy.errors import UserError
+from abca_deploy.identifiers import DIGEST, ECR_URI, RUNTIME_ARN, RUNTIME_ID
 from abca_deploy.settings import CommandSettings, Lines, Region, SsmParameterName, matching, split_lines
-
-RUNTIME_ARN = re.compile(
-    r"^arn:aws[a-z-]*:bedrock-agentcore:[a-z0-9-]+:[0-9]{12}:runtime/"
-    r"(?P<id>[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10})$"
-)
-RUNTIME_ID = r"[a-zA-Z][a-zA-Z0-9_]{0,99}-[a-zA-Z0-9]{10}"
 
 
 def _json(value: str) -> str:
@@ -55,6 +53,14 @@ def _build_args(value: list[str]) -> list[str]:
     return value
 
 
+def _relative_inside(value: str) -> str:
+    path = PurePosixPath(value)
+    if path.is_absolute() or posixpath.normpath(value).split("/", 1)[0] == "..":
+        msg = "must be a path inside --context, relative to it"
+        raise ValueError(msg)
+    return value
+
+
 def _named_endpoint(value: str | None) -> str | None:
     if value == "DEFAULT":
         msg = "must be a named endpoint: DEFAULT always follows the latest version"
@@ -64,20 +70,21 @@ def _named_endpoint(value: str | None) -> str | None:
 
 BuildArgs = Annotated[Lines, AfterValidator(_build_args)]
 Seconds = Annotated[int, Field(gt=0, le=21600, json_schema_extra={"form": "seconds, 1-21600"})]
+RelativePath = Annotated[str, AfterValidator(_relative_inside)]
 RuntimeId = Annotated[str | None, matching(RUNTIME_ID, "is not an AgentCore runtime id")]
-RuntimeArn = Annotated[str | None, matching(RUNTIME_ARN.pattern[1:-1], "is not an AgentCore runtime ARN")]
+RuntimeArn = Annotated[str | None, matching(RUNTIME_ARN.pattern, "is not an AgentCore runtime ARN")]
 EndpointName = Annotated[str | None, matching(r"[a-zA-Z][a-zA-Z0-9_]{0,47}", "is not an endpoint name"),
                          AfterValidator(_named_endpoint)]
 Platform = Annotated[str, matching(r"[a-z0-9]+/[a-z0-9_]+(/v[0-9])?", "is not a platform")]
 ImageTag = Annotated[str, matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "is not a valid image tag")]
 ImageTags = Annotated[list[ImageTag], NoDecode, BeforeValidator(split_lines)]
-EcrImage = Annotated[str | None, matching(ECR_URI.pattern[1:-1], "is not an ECR image URI"),
-                     matching(r".*(:[^:@/]+|@sha256:[0-9a-f]{64})", "needs a :tag or @sha256: digest")]
+EcrImage = Annotated[str | None, matching(ECR_URI.pattern, "is not an ECR image URI"),
+                     matching(rf".*(:[^:@/]+|@{DIGEST.pattern})", "needs a :tag or @sha256: digest")]
 HostPort = Annotated[str | None, matching(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", "is not host:port")]
 Version = Annotated[str | None, matching(r"[1-9][0-9]{0,4}", "is not a version number")]
 
 
-class TargetSettings(CommandSettings):
+class RuntimeTarget(CommandSettings):
     """Which runtime: by id, by ARN, or by a CloudFormation stack output."""
 
     runtime_id: RuntimeId = Field(
@@ -90,12 +97,9 @@ class TargetSettings(CommandSettings):
     runtime_output: str = Field("RuntimeArn", description="The stack output holding the runtime ARN.")
     aws_region: Region = Field(None, description="AWS region (default: AWS_REGION).",
                            json_schema_extra={"form": "an AWS region such as us-east-1"})
-    promote_endpoint: EndpointName = Field(
-        None, description="Blue/green: the named endpoint to move only after the smoke test passes.",
-        json_schema_extra={"form": "a letter then up to 47 letters, digits or _"})
 
     @model_validator(mode="after")
-    def _one_target(self) -> TargetSettings:
+    def _one_target(self) -> RuntimeTarget:
         names = ("runtime_id", "runtime_arn", "stack_name")
         given = ["--" + f.replace("_", "-") for f in names if getattr(self, f)]
         if len(given) != 1:
@@ -105,13 +109,33 @@ class TargetSettings(CommandSettings):
         return self
 
 
-class PublishSettings(TargetSettings):
+class TargetSettings(RuntimeTarget):
+    """A runtime, and optionally its blue/green endpoint."""
+
+    promote_endpoint: EndpointName = Field(
+        None, description="Blue/green: the named endpoint to move only after the smoke test passes.",
+        json_schema_extra={"form": "a letter then up to 47 letters, digits or _"})
+
+
+class LeaseSettings(TargetSettings):
+    """Commands that change a runtime hold its lease (an SSM parameter) meanwhile."""
+
+    lease_timeout: Seconds = Field(
+        1800, description="Seconds to wait while another publish or rollback of the runtime holds its lease.")
+    lease_ttl: Seconds = Field(
+        90, description="Seconds after its last heartbeat that this run's lease expires (tests use a short "
+                        "one).", json_schema_extra={"form": "seconds, 1-21600", "sandbox_only": True})
+
+
+class PublishSettings(LeaseSettings):
     """``abca-deploy runtime publish``."""
 
     ecr_repository: str | None = Field(
         None, description="ECR repository name or URI to push to (default: the current image's repository).")
     context: str = Field(".", description="Docker build context.")
-    dockerfile: str = Field("agent/Dockerfile", description="Dockerfile path relative to the context.")
+    dockerfile: RelativePath = Field(
+        "agent/Dockerfile", description="Dockerfile path relative to the context.",
+        json_schema_extra={"form": "a relative path inside --context"})
     platform: Platform = Field(
         "linux/arm64", description="Image platform (AgentCore runs linux/arm64).",
         json_schema_extra={"form": "os/arch such as linux/arm64"})
@@ -137,7 +161,11 @@ class PublishSettings(TargetSettings):
     image: EcrImage = Field(
         None, description="Deploy an existing ECR image by tag or digest; no build.",
         json_schema_extra={"form": "<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> or …@sha256:…"})
-    wait_timeout: Seconds = Field(900, description="Seconds to wait for READY.")
+    wait_timeout: Seconds = Field(
+        900, description="Seconds to wait for the new version to be READY, counted from the update call.")
+    timeout: Seconds | None = Field(
+        None, description="Seconds the whole publish may take (lock, build, update, wait, smoke test); when "
+                          "it passes, the rollback gets --wait-timeout more. Default: no limit.")
     smoke_payload: Annotated[str, AfterValidator(_json)] = Field(
         '{"input":{}}', description="JSON payload of the smoke test.",
         json_schema_extra={"form": "a JSON document"})
@@ -170,11 +198,49 @@ class StatusSettings(TargetSettings):
     """``abca-deploy runtime status``."""
 
 
-class RollbackSettings(TargetSettings):
+class ResolveSettings(RuntimeTarget):
+    """``abca-deploy runtime resolve``."""
+
+
+class RollbackSettings(LeaseSettings):
     """``abca-deploy runtime rollback``."""
 
     to_version: Version = Field(
-        None, description="The version to go back to (default: the newest READY one with another image).",
+        None, description="The version to go back to (default: the newest tested one with another image).",
         json_schema_extra={"form": "a version number such as 3"})
+    if_untested: bool = Field(
+        False, description="Act only when the live version is untested (after a cancelled publish); else "
+                           "do nothing and exit 0.")
     wait_timeout: Seconds = Field(900, description="Seconds to wait for READY.")
     dry_run: bool = Field(False, description="Print what would be sent; change nothing.")
+
+
+def check_paths(settings: PublishSettings) -> None:
+    """--context is a directory (inside the workspace in Actions) and --dockerfile a file inside it.
+
+    Symlinks are resolved first, and nothing is read: a bad path is reported, never its content."""
+    if settings.image:
+        return
+    context = Path(settings.context)
+    try:
+        real = context.resolve(strict=True)
+    except (OSError, RuntimeError):
+        msg = f"--context: {settings.context!r} does not exist."
+        raise UserError(msg, hint="Pass the build context directory (ABCA: the repository root '.').",
+                        title="Invalid --context") from None
+    if not real.is_dir():
+        msg = f"--context: {settings.context!r} is not a directory."
+        raise UserError(msg, title="Invalid --context")
+    workspace = os.environ.get("GITHUB_WORKSPACE", "").strip()
+    if workspace and not real.is_relative_to(Path(workspace).resolve()):
+        msg = f"--context: {settings.context!r} resolves outside the workspace ({workspace})."
+        raise UserError(msg, hint="Build from the checked-out repository.", title="Invalid --context")
+    dockerfile = (context / settings.dockerfile).resolve()
+    if not dockerfile.is_relative_to(real):
+        msg = f"--dockerfile: {settings.dockerfile!r} resolves outside --context (through a symlink)."
+        raise UserError(msg, hint="The Dockerfile must be a file inside the build context.",
+                        title="Invalid --dockerfile")
+    if not dockerfile.is_file():
+        msg = f"--dockerfile: {settings.dockerfile!r} does not exist in the context {settings.context!r}."
+        raise UserError(msg, hint="The path is relative to --context (ABCA: context '.', dockerfile "
+                                  "'agent/Dockerfile').", title="Invalid --dockerfile")

@@ -1,4 +1,4 @@
-"""Resolve which runtime a command acts on, and build the AWS adapters it needs."""
+"""Resolve which runtime a command acts on: by id, by ARN, or by a CloudFormation stack output."""
 
 from __future__ import annotations
 
@@ -6,26 +6,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
-from abca_deploy.runtime.settings import RUNTIME_ARN
+from abca_deploy.identifiers import runtime_id_of
 
 if TYPE_CHECKING:
-    from abca_deploy.runtime.settings import TargetSettings
+    from abca_deploy.runtime.settings import RuntimeTarget
 
 
 @dataclass(frozen=True)
 class Target:
-    """A runtime named by id; ``arn`` once known."""
+    """A runtime named by id; ``arn`` when it is known without asking AgentCore."""
 
     runtime_id: str
     source: str
+    arn: str = ""
 
 
-def resolve(settings: TargetSettings) -> Target:
+def resolve(settings: RuntimeTarget) -> Target:
     """The runtime id from --runtime-id, --runtime-arn, or the stack output (read from CloudFormation)."""
     if settings.runtime_id:
         return Target(settings.runtime_id, "--runtime-id")
     if settings.runtime_arn:
-        return Target(_id_from_arn(settings.runtime_arn, "--runtime-arn"), "--runtime-arn")
+        arn = settings.runtime_arn
+        return Target(_id_from_arn(arn, "--runtime-arn"), "--runtime-arn", arn)
     from abca_deploy.aws.cloudformation import CloudFormation
     from abca_deploy.aws.session import client
 
@@ -34,16 +36,23 @@ def resolve(settings: TargetSettings) -> Target:
         settings.stack_name, settings.runtime_output
     )
     where = f"stack {settings.stack_name} output {settings.runtime_output}"
-    return Target(_id_from_arn(arn, where), where)
+    return Target(_id_from_arn(arn, where), where, arn)
 
 
 def _id_from_arn(arn: str, where: str) -> str:
-    match = RUNTIME_ARN.match(arn)
-    if match is None:
+    runtime_id = runtime_id_of(arn)
+    if runtime_id is None:
         msg = f"{where}: {arn!r} is not an AgentCore runtime ARN."
         raise UserError(
             msg,
             hint="Expected arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>.",
             title="Invalid runtime ARN",
         )
-    return match["id"]
+    return runtime_id
+
+
+def concurrency_key(runtime_id: str | None, stack_name: str | None) -> str:
+    """The key of every job that changes this runtime: ``runtime-<id>``, else ``stack-<name>``."""
+    if runtime_id:
+        return f"runtime-{runtime_id}"
+    return f"stack-{stack_name}"

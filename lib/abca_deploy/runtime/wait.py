@@ -32,6 +32,19 @@ class WaitTimedOut(OperationFailed):
     """The deadline passed before READY was seen."""
 
 
+class Superseded(OperationFailed):
+    """Another writer created a newer version while ours was in flight: ``version`` is theirs."""
+
+    def __init__(self, mine: str, theirs: str) -> None:
+        super().__init__(
+            f"Another writer replaced version {mine} with version {theirs}; it is not rolled back.",
+            hint="Serialize deploys of this runtime (abca-deploy's lease does; a `cdk deploy` or the console "
+                 "does not take it).",
+            title="Superseded",
+        )
+        self.mine, self.theirs = mine, theirs
+
+
 @dataclass
 class Poller:
     """Polls from ``first`` seconds, doubling up to ``cap``, with jitter, until a deadline."""
@@ -78,12 +91,10 @@ def wait_version_ready(
             return current
         if seen_version == version and status in FAILED:
             raise VersionFailed(version, status, str(current.get("failureReason", "")))
-        if seen_version != version and status not in IN_PROGRESS and _newer(seen_version, version):
-            msg = f"Another update replaced version {version} with {seen_version} while waiting."
-            raise OperationFailed(
-                msg, hint="Serialize deploys with a concurrency group per runtime.", title="Concurrent update"
-            )
-    msg = f"Version {version} was not READY after {poller.timeout:.0f}s (last seen: {last or 'nothing'})."
+        if seen_version != version and _newer(seen_version, version):
+            raise Superseded(version, seen_version)
+    msg = (f"Version {version} was not READY within --wait-timeout {poller.timeout:.0f}s of the update call "
+           f"(last seen: {last or 'nothing'}).")
     raise WaitTimedOut(
         msg,
         hint="Raise --wait-timeout, or check the runtime with `abca-deploy runtime status`.",
@@ -106,10 +117,10 @@ def wait_idle(
                 f"(version {current.get('agentRuntimeVersion')}); waiting for that update to finish"
             )
             announced = True
-    msg = f"Runtime {runtime_id} stayed CREATING/UPDATING for {poller.timeout:.0f}s."
+    msg = f"Runtime {runtime_id} stayed CREATING/UPDATING for {poller.timeout:.0f}s (--wait-timeout)."
     raise WaitTimedOut(
         msg,
-        hint="Another deploy is still running; raise --wait-timeout or retry later.",
+        hint="An update is still in flight; raise --wait-timeout or retry later.",
         title="Timed out waiting for another update",
     )
 
@@ -132,7 +143,7 @@ def wait_endpoint_live(
             msg = f"Endpoint {name} is {status}: {endpoint.get('failureReason') or 'no failureReason given'}"
             raise OperationFailed(msg, title=f"Endpoint {status}")
         log(f"endpoint {name}: {status}, live {live or '-'}, target {endpoint.get('targetVersion', '-')}")
-    msg = f"Endpoint {name} did not serve version {version} within {poller.timeout:.0f}s."
+    msg = f"Endpoint {name} did not serve version {version} within --wait-timeout {poller.timeout:.0f}s."
     raise WaitTimedOut(msg, hint="Raise --wait-timeout.", title="Timed out waiting for the endpoint")
 
 

@@ -64,9 +64,13 @@ def ensure_offline_base(engine: Any) -> str:
             msg = f"debootstrap failed: {' / '.join(tail)}"
             raise OperationFailed(msg, hint="It needs root and access to the Debian package mirror.",
                                   title="No base image")
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        assert tar.stdout is not None
         repository, _, tag = OFFLINE_BASE.partition(":")
-        engine.api.import_image_from_stream(tar.stdout, repository=repository, tag=tag)
-        tar.wait()
+        # `with` closes the pipe and reaps tar: an unclosed pipe is reported later, at garbage collection,
+        # as a ResourceWarning that pytest (filterwarnings=error) pins on whichever test happens to run then.
+        with subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE) as tar:
+            assert tar.stdout is not None
+            engine.api.import_image_from_stream(tar.stdout, repository=repository, tag=tag)
+        if tar.returncode != 0:
+            msg = f"tar of the debootstrap root failed (exit {tar.returncode})."
+            raise OperationFailed(msg, title="No base image")
     return OFFLINE_BASE
