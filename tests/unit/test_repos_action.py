@@ -59,9 +59,10 @@ def test_setup_uv_is_pinned_by_sha_and_cached_on_this_repos_lockfile() -> None:
 
 def test_the_command_is_the_one_a_person_would_run() -> None:
     script = run_step()["run"]
-    command = ('uv run --frozen --no-dev --project "$GITHUB_ACTION_PATH/../.." '
-               'abca-deploy repo "$ABCA_OPERATION"')
-    assert command in script
+    assert 'exec "$GITHUB_ACTION_PATH/../../.venv/bin/abca-deploy" repo "$ABCA_OPERATION"' in script
+    install = next(s for s in action()["runs"]["steps"] if s.get("name") == "Install abca-deploy")
+    assert install["run"] == 'uv sync --frozen --no-dev --quiet --project "$GITHUB_ACTION_PATH/../.."'
+    assert install["env"]["UV_PROJECT_ENVIRONMENT"] == "${{ github.action_path }}/../../.venv"
     assert "onboard|update|offboard|sync)" in script
 
 
