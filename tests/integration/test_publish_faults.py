@@ -100,7 +100,7 @@ class Case:
 
 PHASES = {
     "build": Case("building ", signal.SIGINT, {"build_sleep": 60}),
-    "push": Case("The push refers to repository", signal.SIGTERM, {"big_layer_mb": 200}),
+    "push": Case("pushing layers to the registry", signal.SIGTERM, {"big_layer_mb": 200}),
     "update": Case("::group::Update runtime", signal.SIGINT, {}),
     "wait": Case("::group::Wait for version", signal.SIGINT, {"start_sleep": 25}),
     "smoke": Case("::group::Smoke test", signal.SIGTERM, {"smoke_sleep": 40}),

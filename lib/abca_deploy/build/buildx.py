@@ -108,6 +108,9 @@ def build_command(docker: str, request: BuildRequest, metadata: Path) -> list[st
     return [*argv, "--cache-to", cache_to, str(request.context)]
 
 
+STOP_SECONDS = 2.0
+
+
 def build(request: BuildRequest, builder: Builder, env: Mapping[str, str],
           log: Callable[[str], None]) -> BuildReport:
     """Build and push ``request.image`` with buildx; the report says what was reused and pushed."""
@@ -119,8 +122,12 @@ def build(request: BuildRequest, builder: Builder, env: Mapping[str, str],
         with subprocess.Popen(argv, env=dict(env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True, errors="replace") as process:
             assert process.stderr is not None
-            for line in process.stderr:
-                progress.feed(line)
+            try:
+                for line in process.stderr:
+                    progress.feed(line)
+            except BaseException:  # a cancel or --timeout (abca_deploy.interrupts): stop buildx now
+                _stop(process)
+                raise
         if process.returncode != 0:
             msg = f"docker buildx build failed: {progress.failure()}"
             raise OperationFailed(msg, title="Build failed")
@@ -135,3 +142,14 @@ def build(request: BuildRequest, builder: Builder, env: Mapping[str, str],
         layers_pushed=progress.layers_pushed,
         layers_present=progress.layers_present,
     )
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """End buildx at once: SIGTERM (it cancels the build and the push), then a kill. Popen's own exit would
+    otherwise wait for the whole build to finish before a cancelled publish could roll back."""
+    process.terminate()
+    try:
+        process.wait(STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -70,6 +70,8 @@ class BuildProgress:
         for status in document.get("statuses") or []:
             name = str(status.get("id", ""))
             if name.startswith("pushing layer "):
+                if not self.pushes:
+                    self.log("pushing layers to the registry")
                 sent = bool(status.get("total") or status.get("current"))
                 self.pushes[name] = self.pushes.get(name, False) or sent
         for entry in document.get("logs") or []:
