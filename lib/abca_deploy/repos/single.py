@@ -1,14 +1,16 @@
 """``repo onboard``, ``repo update`` and ``repo offboard``: one repository, planned, checked, then written.
 
-Order: validate the input (settings), apply the guardrails, check the token on GitHub, read the row, plan;
-only then write the token secret and the row. ``--dry-run`` stops after the plan.
+Order: validate the input (settings), apply the guardrails, check the token on GitHub, read the row, plan,
+read the stack's runtime domain list (an integrated stack's); only then write the token secret and the row,
+and bring the domain list up to date (``domainlist``). ``--dry-run`` stops after the plan, which includes the
+domain list's planned change.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from abca_deploy.repos import guardrails, render, tokens
+from abca_deploy.repos import domainlist, guardrails, render, tokens
 from abca_deploy.repos.apply import apply_one
 from abca_deploy.repos.options import (
     FieldSettings,
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
     from abca_deploy.aws.secrets import Secrets
     from abca_deploy.report import Reporter
+    from abca_deploy.repos.egress import EgressChange
     from abca_deploy.repos.plan import Change
     from abca_deploy.repos.schema import Value
     from abca_deploy.repos.target import Platform
@@ -57,13 +60,21 @@ def run_write(settings: OnboardSettings | UpdateSettings | OffboardSettings, rep
         _refuse_token_change(repo, current, token_plan)
         if change.action in ("create", "reactivate") and settings.max_repos is not None:
             guardrails.check_capacity(platform.table.count_active(), 1, settings.max_repos)
-    if not settings.dry_run:
+    domains = domainlist.of(platform, settings)
+    egress: EgressChange | None = None
+    if settings.dry_run:
+        egress = domainlist.preview(domains, platform.table, [change]) if domains else None
+    else:
+        if domains:
+            domainlist.check(domains)
         if token_plan is not None and token_plan.changed and secrets is not None and token is not None:
             wanted["github_token_secret_arn"] = tokens.store(secrets, token_plan, token, repo, reporter)
             planner = _planner(settings, wanted)
             change = planner(current)
         change, _ = apply_one(platform.table, change, planner)
-    _report(settings, reporter, change, token_plan, platform)
+        egress = domainlist.after_write(domains, platform.table) if domains else None
+    _report(settings, reporter, change, token_plan, platform, egress)
+    domainlist.raise_if_failed(egress)
     return 0
 
 
@@ -109,12 +120,13 @@ def _refuse_token_change(repo: str, current: RepoRow | None, token_plan: TokenPl
 
 
 def _report(settings: Any, reporter: Reporter, change: Change, token_plan: TokenPlan | None,
-            platform: Platform) -> None:
+            platform: Platform, egress: EgressChange | None) -> None:
     dry_run = bool(settings.dry_run)
-    changed = change.changed or bool(token_plan and token_plan.changed)
+    changed = change.changed or bool(token_plan and token_plan.changed) or bool(egress and egress.changed)
     row = change.target or change.current
     for note in notes(change, platform.outputs) if not isinstance(settings, OffboardSettings) else []:
         reporter.warning(f"{change.repo}: {note}", title="Check the platform stack")
+    domainlist.warn_skipped(reporter, egress)
     reporter.set_output("repo", change.repo)
     reporter.set_output("status", row.status if row else "")
     reporter.set_output("changed", changed)
@@ -122,12 +134,17 @@ def _report(settings: Any, reporter: Reporter, change: Change, token_plan: Token
     if token_plan is not None:
         text += f"\n  github token: {'would be ' if dry_run and token_plan.changed else ''}" \
                 f"{TOKEN_TEXT[token_plan.action]}"
+    if egress is not None:
+        text += "\n" + render.egress_text(egress)
     heading = f"### Repository `{change.repo}`: {(render.PLANNED if dry_run else render.DONE)[change.action]}"
-    reporter.summary(heading + "\n\n" + render.changes_markdown([change], dry_run=dry_run))
+    summary = heading + "\n\n" + render.changes_markdown([change], dry_run=dry_run)
+    reporter.summary(summary + (f"\n\n{render.egress_markdown(egress)}" if egress is not None else ""))
     reporter.result({
         "repo": render.row_document(row) if row else {"repo": change.repo},
         "action": change.action, "changed": changed, "dry_run": dry_run,
         "changes": render.change_document(change)["changes"],
         "token": token_plan.action if token_plan else None,
         "notes": notes(change, platform.outputs),
+        "egress": render.egress_document(egress),
     }, text)
+
