@@ -35,16 +35,19 @@ def list_id(resolver: Any) -> str:
     return str(resolver.create_firewall_domain_list(Name="runtime-egress")["FirewallDomainList"]["Id"])
 
 
-def test_replace_waits_for_complete_and_lists_every_page(resolver: Any, list_id: str) -> None:
+def test_updates_wait_for_complete_and_every_page_is_listed(resolver: Any, list_id: str) -> None:
     lists = DomainLists(resolver)
-    domains = [f"host{i:04d}.example.com" for i in range(2345)]  # three pages of 1000
-    assert lists.update(list_id, "REPLACE", domains) == "UPDATING"
+    domains = [f"host{i:04d}.example.com" for i in range(2345)]
+    assert lists.update(list_id, "REPLACE", domains[:1000]) == "UPDATING"  # 1000 a request at most
     assert lists.get(list_id).status == "UPDATING"
     with pytest.raises(DomainListBusy):  # ConflictException while the update is applied
-        lists.update(list_id, "ADD", ["late.example.com"])
+        lists.update(list_id, "ADD", domains[1000:2000])
+    for start in (1000, 2000):
+        assert lists.wait(list_id).status == "COMPLETE"
+        lists.update(list_id, "ADD", domains[start:start + 1000])
     settled = lists.wait(list_id)
     assert (settled.status, settled.domain_count) == ("COMPLETE", 2345)
-    assert lists.domains(list_id) == tuple(f"{d}." for d in domains)
+    assert lists.domains(list_id) == tuple(f"{d}." for d in domains)  # three pages of 1000
 
 
 def test_remove_empties_the_list(resolver: Any, list_id: str) -> None:

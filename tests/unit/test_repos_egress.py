@@ -91,28 +91,44 @@ def apply(listed: list[str], update: egress.Update) -> list[str]:
     stored = [d if d.endswith(".") else d + "." for d in update.domains]
     if update.operation == "REPLACE":
         return stored
+    if update.operation == "ADD":
+        return listed + [d for d in stored if d not in listed]
     assert update.operation == "REMOVE"
     return [d for d in listed if d not in stored]
 
 
-@given(st.lists(st.tuples(DOMAIN, st.booleans()), max_size=8), st.frozensets(DOMAIN, max_size=8))
-def test_the_update_makes_the_list_exactly_the_union(listed_spec: list[tuple[str, bool]],
-                                                     want: frozenset[str]) -> None:
+@given(st.lists(st.tuples(DOMAIN, st.booleans()), max_size=8), st.frozensets(DOMAIN, max_size=8),
+       st.integers(1, 10))
+def test_the_updates_make_the_list_exactly_the_union(listed_spec: list[tuple[str, bool]],
+                                                     want: frozenset[str], limit: int) -> None:
     listed = [spelled(domain, upper, True) for domain, upper in listed_spec]
-    update = egress.decide(listed, want)
-    if update is None:
+    held = list(listed)
+    steps = egress.updates(listed, want, limit)
+    for step in steps:
+        assert 1 <= len(step.domains) <= limit  # Route 53: at least one domain, at most 1000, a request
+        before = {egress.listed_form(d) for d in held}
+        held = apply(held, step)
+        assert want & before <= {egress.listed_form(d) for d in held}  # never short of a domain it had
+    assert {egress.listed_form(d) for d in held} == want
+    assert egress.updates(held, want, limit) == ()  # a second run sends nothing
+    if not steps:
         assert {egress.listed_form(d) for d in listed} == want
-        return
-    assert update.domains  # Route 53 refuses an update without domains
-    assert {egress.listed_form(d) for d in apply(listed, update)} == want
-    assert egress.decide(apply(listed, update), want) is None  # a second run sends nothing
+    elif want and len(want) <= limit:
+        assert steps == (egress.Update("REPLACE", tuple(sorted(want))),)
 
 
 def test_emptying_the_list_removes_what_it_holds_as_read() -> None:
-    assert egress.decide(["PyPI.org.", "a.example.com."], frozenset()) == egress.Update(
-        "REMOVE", ("PyPI.org.", "a.example.com."))
-    assert egress.decide([], frozenset()) is None
-    assert egress.decide(["pypi.org."], frozenset({"pypi.org"})) is None
+    assert egress.updates(["PyPI.org.", "a.example.com."], frozenset()) == (egress.Update(
+        "REMOVE", ("PyPI.org.", "a.example.com.")),)
+    assert egress.updates([], frozenset()) == ()
+    assert egress.updates(["pypi.org."], frozenset({"pypi.org"})) == ()
+
+
+def test_a_union_over_1000_domains_is_added_then_trimmed_in_requests_of_1000() -> None:
+    want = frozenset(f"h{i:04d}.example.com" for i in range(2500))
+    listed = [f"h{i:04d}.example.com." for i in range(2000, 3200)]
+    steps = egress.updates(listed, want)
+    assert [(s.operation, len(s.domains)) for s in steps] == [("ADD", 1000), ("ADD", 1000), ("REMOVE", 700)]
 
 
 def test_entries_the_blueprint_refuses_are_left_out_and_reported() -> None:

@@ -7,11 +7,12 @@ nothing written), writes its rows, then brings the list up to date. A stack with
 Route 53 call.
 
 Bringing the list up to date is a loop: scan the active rows (a consistent read, after this command's own
-writes), wait until the list has settled, read it, and if it differs REPLACE it with the union, wait, and go
-round again to verify. It ends only when a scan and a later read of the list agree. So concurrent writers
-converge: whichever REPLACE lands last, its writer re-scans afterwards and sees every row written before that
-scan, and a writer whose row lands later finds the list short of it when it verifies and REPLACEs again. An
-update in flight (``ConflictException``) is waited out and the union recomputed.
+writes), wait until the list has settled, read it, and if it differs REPLACE it with the union
+(``egress.updates``) and go round again to verify. It ends only when a scan and a later read of the list
+agree. So concurrent writers converge: whichever REPLACE lands last, its writer re-scans afterwards and sees
+every row written before that scan, and a writer whose row lands later finds the list short of it when it
+verifies and REPLACEs again. An update in flight (``ConflictException``) is waited out and the union
+recomputed.
 """
 
 from __future__ import annotations
@@ -83,22 +84,24 @@ def maintain(found: DomainList, table: RepoTable, *, rounds: int = ROUNDS,
     from abca_deploy.aws.route53resolver import DomainListBusy
 
     before: frozenset[str] | None = None
-    updates = 0
+    sent = 0
     for attempt in range(rounds):
         want = egress.wanted(table.active_egress())
         found.lists.wait(found.list_id)
         listed = found.lists.domains(found.list_id)
         if before is None:
             before = frozenset(egress.listed_form(domain) for domain in listed)
-        update = egress.decide(listed, want.domains)
-        if update is None:
-            return egress.EgressChange(found.list_id, before, want.domains, want.skipped, updates=updates)
+        steps = egress.updates(listed, want.domains)
+        if not steps:
+            return egress.EgressChange(found.list_id, before, want.domains, want.skipped, updates=sent)
         try:
-            found.lists.update(found.list_id, update.operation, update.domains)
+            for index, step in enumerate(steps):
+                if index:
+                    found.lists.wait(found.list_id)
+                found.lists.update(found.list_id, step.operation, step.domains)
+                sent += 1
         except DomainListBusy:
             pause(attempt)
-            continue
-        updates += 1
     msg = (f"DNS Firewall domain list {found.list_id} kept changing while this command brought it up to date "
            f"({rounds} rounds).")
     raise OperationFailed(msg, hint="Re-run the command: it only changes what still differs.",

@@ -93,6 +93,10 @@ def rows_after(rows: Iterable[RepoRow], changes: Iterable[Change]) -> list[RepoR
     return list(by_repo.values())
 
 
+MAX_PER_REQUEST = 1000
+"""``UpdateFirewallDomains`` takes at most 1000 domains a request (Route 53 API Reference)."""
+
+
 @dataclass(frozen=True)
 class Update:
     """One ``UpdateFirewallDomains`` request."""
@@ -101,18 +105,25 @@ class Update:
     domains: tuple[str, ...]
 
 
-def decide(listed: Sequence[str], want: frozenset[str]) -> Update | None:
-    """The update that makes the list hold exactly ``want``; ``None`` when it already does.
+def _chunks(operation: str, domains: Sequence[str], limit: int) -> tuple[Update, ...]:
+    return tuple(Update(operation, tuple(domains[i:i + limit])) for i in range(0, len(domains), limit))
 
-    REPLACE with the whole union (so a domain only a removed repository needed goes), in one request that
-    is applied atomically; Route 53 refuses an update without domains, so emptying the list REMOVEs what it
-    holds, exactly as read.
+
+def updates(listed: Sequence[str], want: frozenset[str], limit: int = MAX_PER_REQUEST) -> tuple[Update, ...]:
+    """The requests, in order, that make the list hold exactly ``want``; none when it already does.
+
+    One REPLACE with the whole union (so a domain only a removed repository needed goes), applied atomically.
+    Route 53 refuses an update without domains, so emptying the list REMOVEs what it holds, exactly as read;
+    and it takes at most 1000 domains a request, so a larger union is reached by ADDing what is missing, then
+    REMOVing what is left over (the list is never short of a wanted domain on the way).
     """
-    if frozenset(listed_form(domain) for domain in listed) == want:
-        return None
-    if want:
-        return Update("REPLACE", tuple(sorted(want)))
-    return Update("REMOVE", tuple(listed))
+    held = {listed_form(domain) for domain in listed}
+    if held == want:
+        return ()
+    if want and len(want) <= limit:
+        return (Update("REPLACE", tuple(sorted(want))),)
+    extra = [domain for domain in listed if listed_form(domain) not in want]
+    return _chunks("ADD", sorted(want - held), limit) + _chunks("REMOVE", extra, limit)
 
 
 @dataclass(frozen=True)
