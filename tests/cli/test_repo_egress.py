@@ -274,3 +274,21 @@ def _hundred_domains_each(repos: int) -> str:
         lines += [f"  octo/r{repo}:", "    egress_allowlist:"]
         lines += [f"      - h{repo}-{i}.example.com" for i in range(100)]
     return "\n".join(lines) + "\n"
+
+
+def test_an_update_without_fields_fills_a_new_list_from_the_rows_already_there(
+        integrated_stack: IntegratedStack, repo_actions: ActionsEnv) -> None:
+    stack = integrated_stack.stack  # rows onboarded before the stack was integrated
+    for repo, domain in (("octo/old", "old.example.com"), ("octo/older", "older.example.com")):
+        stack.ddb.put_item(TableName=stack.table, Item={
+            "repo": {"S": repo}, "status": {"S": "active"}, "egress_allowlist": {"L": [{"S": domain}]}})
+    before = stack.item("octo/old")
+    planned = repo_actions.run("repo", "update", "octo/old", "--dry-run")
+    assert planned.code == 0, planned.err
+    assert "would add old.example.com, older.example.com (2 domains)" in planned.out
+    assert integrated_stack.domains() == []
+    done = repo_actions.run("repo", "update", "octo/old")
+    assert done.code == 0, done.err
+    assert done.out.startswith("octo/old: unchanged\n")
+    assert stack.item("octo/old") == before
+    assert integrated_stack.domains() == ["old.example.com.", "older.example.com."]
