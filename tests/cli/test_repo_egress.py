@@ -238,6 +238,10 @@ def test_repo_table_on_an_integrated_stack_says_the_list_is_not_updated(integrat
     synced = repo_actions.run("repo", "update", "octo/app", "--max-turns", "20")  # with the stack: repaired
     assert synced.code == 0, synced.err
     assert integrated_stack.domains() == ["pypi.org."]
+    gone = repo_actions.run("repo", "offboard", "octo/app", "--repo-table", integrated_stack.stack.table)
+    assert gone.code == 0, gone.err
+    assert "with --repo-table no stack is read, so the runtime domain list" in gone.err
+    assert integrated_stack.domains() == ["pypi.org."]
 
 
 def test_a_union_over_1000_domains_is_written_in_requests_route53_accepts(

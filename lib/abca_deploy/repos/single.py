@@ -124,7 +124,7 @@ def _report(settings: Any, reporter: Reporter, change: Change, token_plan: Token
     dry_run = bool(settings.dry_run)
     changed = change.changed or bool(token_plan and token_plan.changed) or bool(egress and egress.changed)
     row = change.target or change.current
-    for note in notes(change, platform.outputs) if not isinstance(settings, OffboardSettings) else []:
+    for note in notes(change, platform.outputs):
         reporter.warning(f"{change.repo}: {note}", title="Check the platform stack")
     domainlist.warn_skipped(reporter, egress)
     reporter.set_output("repo", change.repo)

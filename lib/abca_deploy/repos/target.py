@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from abca_deploy.repos.blueprints import Declared
     from abca_deploy.repos.options import SyncSettings, TableSettings
     from abca_deploy.repos.plan import Change
+    from abca_deploy.repos.schema import RepoRow
     from abca_deploy.repos.table import RepoTable
 
 
@@ -120,6 +121,10 @@ EGRESS_NOTE = (
     "networking.egressAllowlist and deploy the infrastructure, or integrate the stack with abca-deploy "
     "(integrations/abca): onboarding then keeps its runtime domain list equal to the active repositories' "
     "egress_allowlist.")
+LIST_NOT_UPDATED_NOTE = (
+    "this changes which egress domains the active repositories allow, but with --repo-table no stack is "
+    "read, so the runtime domain list of an integrated stack is not updated: name the stack with "
+    "--stack-name instead (any later command run with it brings the list up to date).")
 NO_STACK_NOTE = (
     " With --repo-table no stack is read, so the runtime domain list of an integrated stack is not updated "
     "either: name the stack with --stack-name instead.")
@@ -145,21 +150,33 @@ def token_readable(secret_arn: str, outputs: Mapping[str, str]) -> bool:
     return secret_arn.startswith(f"arn:{partition}:secretsmanager:{region}:{account}:secret:{SECRET_PREFIX}")
 
 
+def _allows_other_domains(change: Change) -> bool:
+    """Whether the change alters the domains active rows allow (a new list, an offboard, a re-activation)."""
+    from abca_deploy.repos.egress import row_domains
+
+    def allowed(row: RepoRow | None) -> set[str]:
+        return set(row_domains(row)) if row is not None and row.active else set()
+
+    return allowed(change.current) != allowed(change.target)
+
+
 def notes(change: Change, outputs: Mapping[str, str]) -> list[str]:
     """The warnings ABCA's CLI gives for what this change stores (those the stack makes untrue left out)."""
     row = change.target
-    if row is None or not row.active:
-        return []
     found = []
-    runtime, secret = row.fields.get("runtime_arn"), row.fields.get("github_token_secret_arn")
-    if runtime and runtime != outputs.get("RuntimeArn"):
-        found.append(RUNTIME_NOTE)
-    if (isinstance(secret, str) and secret != outputs.get("GitHubTokenSecretArn")
-            and not token_readable(secret, outputs)):
-        found.append(SECRET_NOTE)
+    if row is not None and row.active:
+        runtime, secret = row.fields.get("runtime_arn"), row.fields.get("github_token_secret_arn")
+        if runtime and runtime != outputs.get("RuntimeArn"):
+            found.append(RUNTIME_NOTE)
+        if (isinstance(secret, str) and secret != outputs.get("GitHubTokenSecretArn")
+                and not token_readable(secret, outputs)):
+            found.append(SECRET_NOTE)
     egress = change.change("egress_allowlist")
-    if egress is not None and egress.new is not None and abca_stack.DOMAIN_LIST_OUTPUT not in outputs:
+    if (row is not None and row.active and egress is not None and egress.new is not None
+            and abca_stack.DOMAIN_LIST_OUTPUT not in outputs):
         found.append(EGRESS_NOTE + (NO_STACK_NOTE if not outputs else ""))
+    elif not outputs and _allows_other_domains(change):
+        found.append(LIST_NOT_UPDATED_NOTE)
     return found
 
 
