@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
     from abca_deploy.aws.route53resolver import DomainLists
     from abca_deploy.report import Reporter
-    from abca_deploy.repos.options import TableSettings
     from abca_deploy.repos.plan import Change
     from abca_deploy.repos.schema import RepoRow
     from abca_deploy.repos.table import RepoTable
@@ -48,15 +47,15 @@ class DomainList:
     lists: DomainLists
 
 
-def of(platform: Platform, settings: TableSettings) -> DomainList | None:
+def of(platform: Platform, region: str | None) -> DomainList | None:
     """The stack's runtime domain list, when its outputs name one (no AWS call)."""
     list_id = platform.outputs.get(abca_stack.DOMAIN_LIST_OUTPUT, "").strip()
     if not list_id:
         return None
     from abca_deploy.aws.route53resolver import DomainLists
-    from abca_deploy.repos.target import aws_client
+    from abca_deploy.aws.session import client
 
-    return DomainList(list_id, DomainLists(aws_client("route53resolver", settings)))
+    return DomainList(list_id, DomainLists(client("route53resolver", region)))
 
 
 def check(found: DomainList) -> None:

@@ -60,7 +60,7 @@ def run_write(settings: OnboardSettings | UpdateSettings | OffboardSettings, rep
         _refuse_token_change(repo, current, token_plan)
         if change.action in ("create", "reactivate") and settings.max_repos is not None:
             guardrails.check_capacity(platform.table.count_active(), 1, settings.max_repos)
-    domains = domainlist.of(platform, settings)
+    domains = domainlist.of(platform, settings.aws_region)
     egress: EgressChange | None = None
     if settings.dry_run:
         egress = domainlist.preview(domains, platform.table, [change]) if domains else None

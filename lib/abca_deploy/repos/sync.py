@@ -121,7 +121,7 @@ def run_sync(settings: SyncSettings, reporter: Reporter) -> int:
     _check_platform(settings, parsed, platform, reporter)
     cdk = cdk_declared(settings, platform)
     table_owned, owned = ownership.split(parsed.repos, cdk)
-    domains = domainlist.of(platform, settings)
+    domains = domainlist.of(platform, settings.aws_region)
     egress: EgressChange | None = None
     with reporter.group("Plan"):
         rows = platform.table.scan()
