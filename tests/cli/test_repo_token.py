@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 
+from abca_deploy.repos.tokens import SECRET_PREFIX
+
 if TYPE_CHECKING:
     from tests.support.fake_github import FakeGitHub
-    from tests.support.repo_stack import ActionsEnv, CliRun, RepoStack
+    from tests.support.repo_stack import ActionsEnv, CliRun, IntegratedStack, RepoStack
 
 TOKEN = "ghp_Sup3rSecretTokenValue0123456789abcd"
 ROTATED = "github_pat_R0tatedTokenValue_9876543210"
@@ -146,3 +149,22 @@ def test_github_enterprise_api_url(repo_stack: RepoStack, repo_actions: ActionsE
     assert ok.code == 0, ok.err
     secrets = boto3.client("secretsmanager").list_secrets()["SecretList"]
     assert [s["Name"] for s in secrets] == ["abca/github-token/octo/app"]
+
+
+@pytest.mark.usefixtures("token_env")
+def test_on_an_integrated_stack_the_token_row_resolves_under_the_granted_prefix(
+        integrated_stack: IntegratedStack, repo_actions: ActionsEnv) -> None:
+    done = repo_actions.run("repo", "onboard", "octo/app", "--github-token-env", "REPO_PAT")
+    assert done.code == 0, done.err
+    # integrations/abca grants every token reader GetSecretValue on abca/github-token/* in the stack's account
+    # and region, so ABCA's warning about additionalSecretArns would be untrue here.
+    assert [line for line in done.err.splitlines() if line.startswith("::warning")] == []
+    item = integrated_stack.stack.item("octo/app")
+    assert item is not None
+    arn = item["github_token_secret_arn"]["S"]
+    _, partition, _, region, account, *_ = integrated_stack.stack.outputs["RuntimeArn"].split(":")
+    granted = f"arn:{partition}:secretsmanager:{region}:{account}:secret:{SECRET_PREFIX}*"
+    assert fnmatch.fnmatchcase(arn, granted)
+    secrets = integrated_stack.stack.secrets
+    assert secrets.describe_secret(SecretId=arn)["Name"] == f"{SECRET_PREFIX}octo/app"
+    assert secrets.get_secret_value(SecretId=arn)["SecretString"] == TOKEN  # the raw token, as ABCA reads it

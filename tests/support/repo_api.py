@@ -8,6 +8,7 @@ document, and every line the handler logs is kept in ``logs``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import urllib.error
@@ -160,8 +161,9 @@ class RepoApi:
         return answer
 
 
-def ensure_platform() -> tuple[RepoStack, Pool, str]:
-    """The ABCA-shaped stack on the current moto endpoint: tables, user pool, outputs."""
+def ensure_platform(extra_outputs: dict[str, str] | None = None) -> tuple[RepoStack, Pool, str]:
+    """The ABCA-shaped stack on the current moto endpoint: tables, user pool, outputs (plus ``extra_outputs``,
+    e.g. an integrated stack's)."""
     from abca_deploy.sandbox import cognito
 
     pool, _ = cognito.ensure_pool(boto3.client("cognito-idp"))
@@ -179,6 +181,7 @@ def ensure_platform() -> tuple[RepoStack, Pool, str]:
         "Outputs": {"RepoTableName": {"Value": {"Ref": "RepoTable"}}},
     }
     template = cognito.with_api(template, pool, "http://127.0.0.1/v1/")
+    template["Outputs"].update({key: {"Value": value} for key, value in (extra_outputs or {}).items()})
     cfn = boto3.client("cloudformation")
     cfn.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
     outputs = {
@@ -190,11 +193,30 @@ def ensure_platform() -> tuple[RepoStack, Pool, str]:
 @pytest.fixture
 def api_server(moto_env: str) -> Iterator[Callable[..., RepoApi]]:
     """``api_server(rate=0, burst=100, **api_settings)`` -> a started API over a fresh platform."""
+    with _serving(moto_env, None) as start:
+        yield start
+
+
+@pytest.fixture
+def integrated_api(moto_env: str, firewall_emulator: Any) -> Iterator[tuple[RepoApi, str]]:
+    """(the API, the runtime domain list id) over an integrated stack (``sandbox up --shape integrated``'s
+    DNS firewall on the emulator, the stack's ``RuntimeDomainListId`` output naming the list)."""
+    from abca_deploy import abca_stack
+    from abca_deploy.sandbox import firewall_seed
+
+    seeded = firewall_seed.seed(boto3.client("route53resolver"), integrated=True)
+    assert seeded.runtime_list_id is not None
+    with _serving(moto_env, {abca_stack.DOMAIN_LIST_OUTPUT: seeded.runtime_list_id}) as start:
+        yield start(), seeded.runtime_list_id
+
+
+@contextlib.contextmanager
+def _serving(moto_env: str, extra_outputs: dict[str, str] | None) -> Iterator[Callable[..., RepoApi]]:
     from abca_deploy.api.app import App
     from abca_deploy.api.settings import ApiSettings
     from abca_deploy.sandbox.gateway import Gateway
 
-    stack, pool, key_table = ensure_platform()
+    stack, pool, key_table = ensure_platform(extra_outputs)
     started: list[Gateway] = []
     lines = LogLines()
     logger = logging.getLogger("abca_deploy")

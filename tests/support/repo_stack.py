@@ -1,4 +1,5 @@
-"""An ABCA-shaped stack on the moto server (a repo table, output ``RepoTableName``); an Actions step env."""
+"""An ABCA-shaped stack on the moto server (a repo table, output ``RepoTableName``); an Actions step env; the
+integrated shape (integrations/abca): that stack with a runtime domain list in the emulator's DNS firewall."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import re
 import threading
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 STACK = "backgroundagent-dev"
 
@@ -216,3 +220,73 @@ def repo_actions(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.
                        "GITHUB_API_URL": fake_github.url}.items():
         monkeypatch.setenv(key, value)
     return ActionsEnv(output_file, summary_file, capsys)
+
+
+class NullRunner:
+    """An emulator runner for tests that never create a runtime (only Route 53 Resolver is used)."""
+
+    def count(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None
+
+    def retain(self, keep: object) -> None:
+        return None
+
+
+@pytest.fixture
+def firewall_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The emulator serving Route 53 Resolver (no Docker), with ``AWS_ENDPOINT_URL_ROUTE53RESOLVER`` set."""
+    from abca_deploy.sandbox.emulator.server import EmulatorServer
+
+    server = EmulatorServer("127.0.0.1:1", runner=NullRunner())
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ROUTE53RESOLVER", server.url)
+    yield server
+    server.stop()
+
+
+@dataclass(frozen=True)
+class IntegratedStack:
+    """A stack as integrations/abca makes it: repo table, ABCA's DNS firewall and the runtime domain list."""
+
+    stack: RepoStack
+    list_id: str
+
+    @property
+    def resolver(self) -> Any:
+        """A stock Route 53 Resolver client (on the emulator)."""
+        return boto3.client("route53resolver")
+
+    def domains(self) -> list[str]:
+        """The runtime domain list's domains, as Route 53 lists them (trailing dot), sorted."""
+        listed = self.resolver.list_firewall_domains(FirewallDomainListId=self.list_id, MaxResults=5000)
+        return sorted(listed["Domains"])
+
+    def modified(self) -> str:
+        """The list's ModificationTime (changes with every UpdateFirewallDomains)."""
+        return str(self.resolver.get_firewall_domain_list(FirewallDomainListId=self.list_id)[
+            "FirewallDomainList"]["ModificationTime"])
+
+
+RUNTIME_ARN = "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/backgroundagent-0123456789"
+
+
+def create_integrated_stack(resources: dict[str, Any] | None = None) -> IntegratedStack:
+    """Seed ABCA's DNS firewall in the integrated shape (as ``sandbox up --shape integrated`` does), then the
+    stack, whose outputs name the table, the runtime and the runtime domain list."""
+    from abca_deploy import abca_stack
+    from abca_deploy.sandbox import firewall_seed
+
+    seeded = firewall_seed.seed(boto3.client("route53resolver"), integrated=True)
+    assert seeded.runtime_list_id is not None
+    outputs = {abca_stack.DOMAIN_LIST_OUTPUT: seeded.runtime_list_id, "RuntimeArn": RUNTIME_ARN,
+               abca_stack.IMAGE_PARAMETER_OUTPUT: abca_stack.image_parameter_name(STACK)}
+    return IntegratedStack(create_stack(extra_outputs=outputs, resources=resources), seeded.runtime_list_id)
+
+
+@pytest.fixture
+def integrated_stack(moto_env: str, firewall_emulator: Any) -> IntegratedStack:
+    """A fresh integrated stack: moto for the stack and table, the emulator for the DNS firewall."""
+    return create_integrated_stack()

@@ -137,6 +137,13 @@ def test_bad_domains_are_rejected(domain: str) -> None:
         v.egress(["pypi.org", domain])
 
 
+def test_a_domain_longer_than_dns_allows_is_rejected() -> None:
+    longest = ".".join(["a" * 63] * 3 + ["b" * 61])  # 253 characters: the longest DNS name
+    assert v.egress([longest]) == (longest,)
+    with pytest.raises(ValueError, match="a domain of 255 characters, longer than DNS allows"):
+        v.egress([longest + ".c"])
+
+
 @pytest.mark.parametrize(("field", "ref"), [
     ("mcp_servers", "registry://mcp_server/acme/search@1.2.3"),
     ("cedar_policy_modules", "registry://cedar_policy_module/acme/base@^1.0.0"),

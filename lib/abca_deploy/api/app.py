@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.api import logs
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from abca_deploy.api.responses import Response
     from abca_deploy.api.settings import ApiSettings
     from abca_deploy.aws.secrets import Secrets
+    from abca_deploy.repos.domainlist import DomainList
     from abca_deploy.repos.operations import Guardrails
     from abca_deploy.repos.target import Platform
 
@@ -108,6 +110,13 @@ class App:
 
                 self._platform = resolve(self.settings)
             return self._platform
+
+    @cached_property
+    def domains(self) -> DomainList | None:
+        """The stack's runtime DNS Firewall domain list (integrated stacks only), kept equal to the egress."""
+        from abca_deploy.repos import domainlist
+
+        return domainlist.of(self.platform, self.settings.aws_region)
 
     @property
     def secrets(self) -> Secrets:

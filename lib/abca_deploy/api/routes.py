@@ -137,7 +137,7 @@ def _write(app: App, request: Request, kind: Kind, fields: body.Fields) -> Respo
 
     try:
         written = operations.write(app.platform, intent, app.limits, token=token, masker=request.redactor,
-                                   dry_run=dry_run, when=now(), expect=expect)
+                                   dry_run=dry_run, when=now(), expect=expect, domains=app.domains)
     except WriteConflict:
         raise ApiError(412, "PRECONDITION_FAILED", f"{repo} changed after the version in If-Match was read; "
                                                    "GET it again and retry.") from None
@@ -194,7 +194,12 @@ def _written(app: App, request: Request, kind: Kind, written: Written, dry_run: 
         "changes": render.change_document(change)["changes"],
         "token": written.token.action if written.token else None,
         "notes": notes(change, app.platform.outputs) if kind != "offboard" else [],
+        "egress": render.egress_document(written.egress),
     }
+    if written.egress is not None and written.egress.error is not None:
+        msg = (f"{change.repo} was written, but the stack's DNS Firewall domain list was not brought up to "
+               "date; repeat the request: it writes nothing already there and completes the list.")
+        raise ApiError(503, "SERVICE_UNAVAILABLE", msg, {"Retry-After": "5"})
     return success(201 if created else 200, data, request.request_id, headers)
 
 

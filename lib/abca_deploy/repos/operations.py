@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from abca_deploy.repos import guardrails, tokens
+from abca_deploy.repos import domainlist, guardrails, tokens
 from abca_deploy.repos.apply import apply_one
 from abca_deploy.repos.errors import AlreadyOnboarded
 from abca_deploy.repos.plan import check_size, plan_offboard, plan_onboard, plan_update
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from abca_deploy.aws.secrets import Secrets
+    from abca_deploy.repos.domainlist import DomainList
+    from abca_deploy.repos.egress import EgressChange
     from abca_deploy.repos.plan import Change
     from abca_deploy.repos.schema import RepoRow, Value
     from abca_deploy.repos.target import Platform
@@ -72,11 +74,13 @@ class Written:
     change: Change
     row: RepoRow | None
     token: TokenPlan | None = None
+    egress: EgressChange | None = None  # the stack's runtime domain list, when it has one
 
     @property
     def changed(self) -> bool:
-        """Whether anything was (or would be) written: the row or the token's secret."""
-        return self.change.changed or bool(self.token and self.token.changed)
+        """Whether anything was (or would be) written: the row, the token's secret or the domain list."""
+        return (self.change.changed or bool(self.token and self.token.changed)
+                or bool(self.egress and self.egress.changed))
 
 
 def check_intent(intent: Intent, limits: Guardrails) -> None:
@@ -115,8 +119,10 @@ def planner(intent: Intent, wanted: Mapping[str, Value], when: datetime) -> Repl
 
 
 def write(platform: Platform, intent: Intent, limits: Guardrails, *, token: NewToken | None, masker: Masker,
-          dry_run: bool, when: datetime, expect: Callable[[RepoRow | None], None] | None = None) -> Written:
-    """Read the row, plan, apply the guardrails, then (unless ``dry_run``) store the token and write the row.
+          dry_run: bool, when: datetime, expect: Callable[[RepoRow | None], None] | None = None,
+          domains: DomainList | None = None) -> Written:
+    """Read the row, plan, apply the guardrails, then (unless ``dry_run``) store the token and write the row,
+    and bring the stack's runtime domain list (``domains``, see ``domainlist``) up to date with the table.
 
     ``expect`` sees the row as read and may refuse it (the API's ``If-Match``); the write is then conditioned
     on the whole row being unchanged and is not retried: ``WriteConflict`` reaches the caller. Without it, a
@@ -137,7 +143,10 @@ def write(platform: Platform, intent: Intent, limits: Guardrails, *, token: NewT
         _check_onboard(platform, intent.repo, current, change, token, limits)
     token_plan = token.plan if token is not None else None
     if dry_run:
-        return Written(change, change.target or change.current, token_plan)
+        preview = domainlist.preview(domains, platform.table, [change]) if domains is not None else None
+        return Written(change, change.target or change.current, token_plan, preview)
+    if domains is not None:
+        domainlist.check(domains)  # a missing list or a missing permission: stop before anything is written
     if token is not None and token.plan.changed:
         wanted[SECRET_FIELD] = tokens.store(token.secrets, token.plan, token.value, intent.repo, masker)
         plan = planner(intent, wanted, when)
@@ -148,7 +157,8 @@ def write(platform: Platform, intent: Intent, limits: Guardrails, *, token: NewT
         row = platform.table.write(build(change, exact=True)) or change.target
     else:
         row = current
-    return Written(change, row, token_plan)
+    egress = domainlist.after_write(domains, platform.table) if domains is not None else None
+    return Written(change, row, token_plan, egress)
 
 
 def _check_onboard(platform: Platform, repo: str, current: RepoRow | None, change: Change,

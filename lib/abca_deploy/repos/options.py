@@ -213,9 +213,11 @@ class FieldSettings(WriteSettings, RemoteSettings):
                                      json_schema_extra=_form("lint_command", "COMMAND"))
     system_prompt_overrides: str | None = Field(None, description="Extra system prompt text.",
                                                 json_schema_extra=_form("system_prompt_overrides", "TEXT"))
-    egress_allowlist: CommaList = Field([], description="Egress domains (stored like the Blueprint's; ABCA's "
-                                                        "DNS firewall does not read them from the table).",
-                                        json_schema_extra=_form("egress_allowlist", "DOMAIN"))
+    egress_allowlist: CommaList = Field(
+        [], description="Egress domains, stored like the Blueprint's. A stack integrated with "
+                        "abca-deploy allows them in its runtime DNS Firewall domain list; unpatched ABCA's "
+                        "firewall does not read them from the table.",
+        json_schema_extra=_form("egress_allowlist", "DOMAIN"))
     cedar_policy_files: Lines = Field([], description="Files of Cedar policies.",
                                      json_schema_extra=_form("cedar_policies", "FILE"))
     mcp_servers: Lines = Field([], description="MCP server registry refs.",

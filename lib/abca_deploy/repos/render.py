@@ -11,6 +11,7 @@ from abca_deploy.repos.schema import ATTRIBUTES, PENDING_SECRET, redact_secret_a
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from abca_deploy.repos.egress import EgressChange
     from abca_deploy.repos.plan import Change, Scalar
     from abca_deploy.repos.schema import RepoRow
 
@@ -103,3 +104,32 @@ def changes_markdown(changes: Sequence[Change], *, dry_run: bool) -> str:
     if not rows:
         return "No changes."
     return markdown_table(["Repository", "Action", "Changes"], rows)
+
+
+def egress_document(change: EgressChange | None) -> dict[str, Any] | None:
+    """The domain list's change as JSON (``None``: the stack has no runtime domain list)."""
+    if change is None:
+        return None
+    return {"domain_list_id": change.list_id, "changed": change.changed, "dry_run": change.dry_run,
+            "added": list(change.added), "removed": list(change.removed), "domains": sorted(change.after),
+            "skipped": [{"repo": s.repo, "domain": s.domain} for s in change.skipped], "error": change.error}
+
+
+def egress_text(change: EgressChange) -> str:
+    """One line: what the domain list gained and lost (or would), or why it was not updated."""
+    head = f"egress domain list {change.list_id}:"
+    if change.error is not None:
+        return f"{head} NOT brought up to date ({change.error})"
+    count = f"({len(change.after)} domain{'' if len(change.after) == 1 else 's'})"
+    if not change.changed:
+        return f"{head} unchanged {count}"
+    verbs = ("would add", "would remove") if change.dry_run else ("added", "removed")
+    parts = [f"{verb} {', '.join(domains)}" for verb, domains in zip(verbs, (change.added, change.removed),
+                                                                     strict=True) if domains]
+    return f"{head} {'; '.join(parts)} {count}"
+
+
+def egress_markdown(change: EgressChange) -> str:
+    """The domain list's change for the job summary."""
+    text = egress_text(change).removeprefix(f"egress domain list {change.list_id}:").strip()
+    return f"DNS Firewall domain list `{change.list_id}` (egress): {text}"

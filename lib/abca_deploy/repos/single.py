@@ -1,7 +1,9 @@
 """``repo onboard``, ``repo update`` and ``repo offboard``: one repository, planned, checked, then written.
 
-Order: validate the input (settings), apply the guardrails, check the token on GitHub, read the row, plan;
-only then write the token secret and the row. ``--dry-run`` stops after the plan.
+Order: validate the input (settings), apply the guardrails, check the token on GitHub, read the row, plan,
+read the stack's runtime domain list (an integrated stack's); only then write the token secret and the row,
+and bring the domain list up to date (``domainlist``). ``--dry-run`` stops after the plan, which includes the
+domain list's planned change.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from abca_deploy.repos import guardrails, operations, render, tokens
+from abca_deploy.repos import domainlist, guardrails, operations, render, tokens
 from abca_deploy.repos.operations import Guardrails, Intent
 from abca_deploy.repos.options import (
     FieldSettings,
@@ -21,6 +23,7 @@ from abca_deploy.repos.target import aws_client, notes, now, resolve
 
 if TYPE_CHECKING:
     from abca_deploy.report import Reporter
+    from abca_deploy.repos.egress import EgressChange
     from abca_deploy.repos.operations import Kind, NewToken
     from abca_deploy.repos.options import GuardrailSettings, OnboardSettings
     from abca_deploy.repos.plan import Change
@@ -45,8 +48,10 @@ def run_write(settings: OnboardSettings | UpdateSettings | OffboardSettings, rep
     token = _token(settings, reporter)
     platform = resolve(settings)
     written = operations.write(platform, intent, limits, token=token, masker=reporter,
-                               dry_run=settings.dry_run, when=now())
-    _report(settings, reporter, written.change, written.token, platform)
+                               dry_run=settings.dry_run, when=now(),
+                               domains=domainlist.of(platform, settings.aws_region))
+    _report(settings, reporter, written.change, written.token, platform, written.egress)
+    domainlist.raise_if_failed(written.egress)
     return 0
 
 
@@ -85,12 +90,13 @@ def _env(name: str) -> str | None:
 
 
 def _report(settings: Any, reporter: Reporter, change: Change, token_plan: TokenPlan | None,
-            platform: Platform) -> None:
+            platform: Platform, egress: EgressChange | None) -> None:
     dry_run = bool(settings.dry_run)
-    changed = change.changed or bool(token_plan and token_plan.changed)
+    changed = change.changed or bool(token_plan and token_plan.changed) or bool(egress and egress.changed)
     row = change.target or change.current
-    for note in notes(change, platform.outputs) if not isinstance(settings, OffboardSettings) else []:
+    for note in notes(change, platform.outputs):
         reporter.warning(f"{change.repo}: {note}", title="Check the platform stack")
+    domainlist.warn_skipped(reporter, egress)
     reporter.set_output("repo", change.repo)
     reporter.set_output("status", row.status if row else "")
     reporter.set_output("changed", changed)
@@ -98,12 +104,17 @@ def _report(settings: Any, reporter: Reporter, change: Change, token_plan: Token
     if token_plan is not None:
         text += f"\n  github token: {'would be ' if dry_run and token_plan.changed else ''}" \
                 f"{TOKEN_TEXT[token_plan.action]}"
+    if egress is not None:
+        text += "\n" + render.egress_text(egress)
     heading = f"### Repository `{change.repo}`: {(render.PLANNED if dry_run else render.DONE)[change.action]}"
-    reporter.summary(heading + "\n\n" + render.changes_markdown([change], dry_run=dry_run))
+    summary = heading + "\n\n" + render.changes_markdown([change], dry_run=dry_run)
+    reporter.summary(summary + (f"\n\n{render.egress_markdown(egress)}" if egress is not None else ""))
     reporter.result({
         "repo": render.row_document(row) if row else {"repo": change.repo},
         "action": change.action, "changed": changed, "dry_run": dry_run,
         "changes": render.change_document(change)["changes"],
         "token": token_plan.action if token_plan else None,
         "notes": notes(change, platform.outputs),
+        "egress": render.egress_document(egress),
     }, text)
+

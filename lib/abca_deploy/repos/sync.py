@@ -1,8 +1,10 @@
 """``repo sync``: make the table match repos.yaml. Validate it all, plan every row, apply in parallel.
 
 Order: the file (read and validated locally), the guardrails, the stack (outputs: table, granted models,
-compute; template: the repositories its CDK Blueprints own), the table scan and the plan; only then
-``apply_many`` writes. Rows a Blueprint declares belong to CDK (see ``ownership``) and are never written.
+compute; template: the repositories its CDK Blueprints own), the table scan and the plan, a read of the
+stack's runtime domain list (an integrated stack's); only then ``apply_many`` writes, and ``domainlist``
+brings the domain list up to date. Rows a Blueprint declares belong to CDK (see ``ownership``) and are never
+written (their egress domains count towards the domain list like any active row's).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
 from abca_deploy.lease import table_lease
-from abca_deploy.repos import guardrails, models, ownership, render, repofile
+from abca_deploy.repos import domainlist, guardrails, models, ownership, render, repofile
 from abca_deploy.repos.apply import apply_many
 from abca_deploy.repos.plan import Change, check_size, plan_declared, plan_offboard
 from abca_deploy.repos.target import cdk_declared, check_compute, grouped_notes, now, resolve
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
     from abca_deploy.report import Reporter
     from abca_deploy.repos.blueprints import Declared
+    from abca_deploy.repos.egress import EgressChange
     from abca_deploy.repos.options import SyncSettings
     from abca_deploy.repos.schema import RepoRow, Value
     from abca_deploy.repos.target import Platform
@@ -119,7 +122,10 @@ def run_sync(settings: SyncSettings, reporter: Reporter) -> int:
     _check_platform(settings, parsed, platform, reporter)
     cdk = cdk_declared(settings, platform)
     table_owned, owned = ownership.split(parsed.repos, cdk)
-    # The table's lease, from the scan to the last write: a concurrent sync waits, then plans afresh.
+    domains = domainlist.of(platform, settings.aws_region)
+    egress: EgressChange | None = None
+    # The table's lease, from the scan to the last write (the domain list included): a concurrent sync waits,
+    # then plans afresh.
     with table_lease(platform.table.name, settings.aws_region, reporter, enabled=not settings.dry_run):
         with reporter.group("Plan"):
             rows = platform.table.scan()
@@ -136,10 +142,18 @@ def run_sync(settings: SyncSettings, reporter: Reporter) -> int:
                     own_token = "github_token_secret_arn" in change.target.fields
                     guardrails.check_token_required(change.repo, own_token, settings.require_token)
             reporter.info(f"Plan: {counts_text(changes, dry_run=True)}.")
+            if domains is not None and settings.dry_run:
+                egress = domainlist.preview(domains, platform.table, changes, rows)
+            elif domains is not None:
+                domainlist.check(domains)
         if not settings.dry_run and any(c.changed for c in changes):
             with reporter.group("Apply"):
                 changes = apply_many(platform.table, changes, _replanner(table_owned, when))
-    _report(settings, reporter, changes, platform.outputs, sorted(cdk.values(), key=lambda d: d.repo))
+        if domains is not None and not settings.dry_run:
+            with reporter.group("Egress domain list"):
+                egress = domainlist.after_write(domains, platform.table)
+    _report(settings, reporter, changes, platform.outputs, sorted(cdk.values(), key=lambda d: d.repo), egress)
+    domainlist.raise_if_failed(egress)
     return 0
 
 
@@ -152,25 +166,30 @@ def _replanner(declared: Mapping[str, Mapping[str, Value]], when: datetime) -> C
 
 
 def _report(settings: SyncSettings, reporter: Reporter, changes: list[Change], outputs: Mapping[str, str],
-            cdk: Sequence[Declared]) -> None:
+            cdk: Sequence[Declared], egress: EgressChange | None) -> None:
     dry_run = settings.dry_run
     changed = [c for c in changes if c.changed]
     notes = grouped_notes(changes, outputs)
     for note in notes:
         reporter.warning(note, title="Check the platform stack")
+    domainlist.warn_skipped(reporter, egress)
+    anything = bool(changed) or bool(egress and egress.changed)
     reporter.set_output("repo", "\n".join(c.repo for c in changed))
     reporter.set_output("status", "planned" if dry_run else "synced")
-    reporter.set_output("changed", bool(changed))
+    reporter.set_output("changed", anything)
     counts = counts_text(changes, dry_run=dry_run)
     owned = f"\n\nOwned by CDK (left to `cdk deploy`): {', '.join(f'`{d.repo}`' for d in cdk)}" if cdk else ""
+    listed = f"\n\n{render.egress_markdown(egress)}" if egress is not None else ""
     reporter.summary(f"### Repositories sync ({settings.file}): {counts}\n\n"
-                     + render.changes_markdown(changes, dry_run=dry_run) + owned)
+                     + render.changes_markdown(changes, dry_run=dry_run) + owned + listed)
     lines = [render.change_text(c, dry_run=dry_run) for c in changed]
     lines += [f"{d.repo}: owned by CDK ({d.where}), left to cdk deploy" for d in cdk]
+    lines += [render.egress_text(egress)] if egress is not None else []
     text = "\n".join([*lines, f"{settings.file}: {counts}."])
     reporter.result({
-        "file": str(settings.file), "dry_run": dry_run, "changed": bool(changed),
+        "file": str(settings.file), "dry_run": dry_run, "changed": anything,
         "counts": {a: n for a, n in Counter(c.action for c in changes).items()},
         "changes": [render.change_document(c) for c in changed], "notes": notes,
         "cdk_owned": [{"repo": d.repo, "construct": d.where} for d in cdk],
+        "egress": render.egress_document(egress),
     }, text)

@@ -76,6 +76,21 @@ class RepoTable:
         last = page.get("LastEvaluatedKey")
         return [row_from_item(item) for item in page.get("Items", [])], last["repo"]["S"] if last else None
 
+    def active_egress(self) -> list[RepoRow]:
+        """The active rows, read consistently, holding only ``repo``, ``status`` and ``egress_allowlist``."""
+        rows: list[RepoRow] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.name, "ConsistentRead": True, "FilterExpression": "#s = :a",
+            "ProjectionExpression": "#r, #s, #e",
+            "ExpressionAttributeNames": {"#r": "repo", "#s": "status", "#e": "egress_allowlist"},
+            "ExpressionAttributeValues": {":a": {"S": ACTIVE}}}
+        while True:
+            page = self._call("scan", **kwargs)
+            rows += [row_from_item(item) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return rows
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def count_active(self) -> int:
         """How many rows have status active."""
         count, kwargs = 0, {"TableName": self.name, "Select": "COUNT", "ConsistentRead": True,

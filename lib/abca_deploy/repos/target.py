@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from abca_deploy import abca_stack
 from abca_deploy.errors import OperationFailed, UserError
 from abca_deploy.repos.errors import InvalidField, Refused
+from abca_deploy.repos.schema import PENDING_SECRET
+from abca_deploy.repos.tokens import SECRET_PREFIX
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -16,6 +19,7 @@ if TYPE_CHECKING:
     from abca_deploy.repos.blueprints import Declared
     from abca_deploy.repos.options import SyncSettings, TableSettings
     from abca_deploy.repos.plan import Change
+    from abca_deploy.repos.schema import RepoRow
     from abca_deploy.repos.table import RepoTable
 
 
@@ -110,28 +114,72 @@ RUNTIME_NOTE = (
 SECRET_NOTE = (
     "a per-repo github_token_secret_arn is stored. ABCA's orchestrator may read it only when the stack "
     "grants secretsmanager:GetSecretValue on it (TaskOrchestrator additionalSecretArns, not wired by "
-    "default): update the CDK stack and redeploy, or context hydration fails.")
+    "default): update the CDK stack and redeploy, or context hydration fails. A stack integrated with "
+    f"abca-deploy (integrations/abca) grants read on {SECRET_PREFIX}* in its account and region, which "
+    "--github-token-env uses.")
 EGRESS_NOTE = (
     "egress_allowlist is stored, but ABCA does not read it from the table: its DNS firewall allowlist is "
     "built at synth time from the egressAllowlist of the Blueprint constructs in the CDK app (and is "
     "VPC-wide, in observation mode by default). To allow a domain, add it to a Blueprint's "
-    "networking.egressAllowlist and deploy the infrastructure.")
+    "networking.egressAllowlist and deploy the infrastructure, or integrate the stack with abca-deploy "
+    "(integrations/abca): onboarding then keeps its runtime domain list equal to the active repositories' "
+    "egress_allowlist.")
+LIST_NOT_UPDATED_NOTE = (
+    "this changes which egress domains the active repositories allow, but with --repo-table no stack is "
+    "read, so the runtime domain list of an integrated stack is not updated: name the stack with "
+    "--stack-name instead (any later command run with it brings the list up to date).")
+NO_STACK_NOTE = (
+    " With --repo-table no stack is read, so the runtime domain list of an integrated stack is not updated "
+    "either: name the stack with --stack-name instead.")
+
+
+def _scope(outputs: Mapping[str, str]) -> tuple[str, str, str] | None:
+    """The stack's partition, region and account, from an ARN among its outputs."""
+    for key in ("RuntimeArn", "GitHubTokenSecretArn"):
+        parts = outputs.get(key, "").split(":")
+        if len(parts) > 5 and parts[0] == "arn" and parts[3] and parts[4]:
+            return parts[1], parts[3], parts[4]
+    return None
+
+
+def token_readable(secret_arn: str, outputs: Mapping[str, str]) -> bool:
+    """Whether an integrated stack's grant (``abca/github-token/*`` in its account and region) covers it."""
+    scope = _scope(outputs)
+    if scope is None or not any(key in outputs for key in abca_stack.OUTPUTS):
+        return False
+    if secret_arn == PENDING_SECRET:  # a dry run of --github-token-env, whose secret is under the prefix
+        return True
+    partition, region, account = scope
+    return secret_arn.startswith(f"arn:{partition}:secretsmanager:{region}:{account}:secret:{SECRET_PREFIX}")
+
+
+def _allows_other_domains(change: Change) -> bool:
+    """Whether the change alters the domains active rows allow (a new list, an offboard, a re-activation)."""
+    from abca_deploy.repos.egress import row_domains
+
+    def allowed(row: RepoRow | None) -> set[str]:
+        return set(row_domains(row)) if row is not None and row.active else set()
+
+    return allowed(change.current) != allowed(change.target)
 
 
 def notes(change: Change, outputs: Mapping[str, str]) -> list[str]:
-    """The warnings ABCA's CLI gives for what this change stores."""
+    """The warnings ABCA's CLI gives for what this change stores (those the stack makes untrue left out)."""
     row = change.target
-    if row is None or not row.active:
-        return []
     found = []
-    runtime, secret = row.fields.get("runtime_arn"), row.fields.get("github_token_secret_arn")
-    if runtime and runtime != outputs.get("RuntimeArn"):
-        found.append(RUNTIME_NOTE)
-    if secret and secret != outputs.get("GitHubTokenSecretArn"):
-        found.append(SECRET_NOTE)
+    if row is not None and row.active:
+        runtime, secret = row.fields.get("runtime_arn"), row.fields.get("github_token_secret_arn")
+        if runtime and runtime != outputs.get("RuntimeArn"):
+            found.append(RUNTIME_NOTE)
+        if (isinstance(secret, str) and secret != outputs.get("GitHubTokenSecretArn")
+                and not token_readable(secret, outputs)):
+            found.append(SECRET_NOTE)
     egress = change.change("egress_allowlist")
-    if egress is not None and egress.new is not None:
-        found.append(EGRESS_NOTE)
+    if (row is not None and row.active and egress is not None and egress.new is not None
+            and abca_stack.DOMAIN_LIST_OUTPUT not in outputs):
+        found.append(EGRESS_NOTE + (NO_STACK_NOTE if not outputs else ""))
+    elif not outputs and _allows_other_domains(change):
+        found.append(LIST_NOT_UPDATED_NOTE)
     return found
 
 

@@ -27,6 +27,7 @@ OWNER_MAX, NAME_MAX = 39, 100  # GitHub: user and organization names, repository
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
 NUMBER_TEXT = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 DOMAIN_PATTERN = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+DOMAIN_MAX = 253  # a DNS name's longest text form (RFC 1035: 255 octets on the wire); Route 53 takes <= 255
 REF_SHAPE = re.compile(r"registry://([a-z][a-z0-9_]*)/([a-z][a-z0-9-]*)/([a-z0-9][a-z0-9._-]*)@(.+)")
 CONSTRAINT = re.compile(r"([\^~]?)(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?")
 COMPUTE_TYPES = ("agentcore", "ecs", "lambda-microvm")
@@ -51,7 +52,8 @@ FORMS: dict[str, str] = {
     "poll_interval_ms": "integer 5000-300000",
     "build_command": "non-empty text",
     "lint_command": "non-empty text",
-    "egress_allowlist": "lowercase domains such as pypi.org or *.example.com",
+    "egress_allowlist": (f"lowercase domains such as pypi.org or *.example.com, at most {DOMAIN_MAX} "
+                         "characters"),
     "cedar_policies": cedar.FORM,
     "approval_gate_cap": "integer 1-500",
     **{field: _ref_form(kind) for field, kind in REF_KINDS.items()},
@@ -163,11 +165,14 @@ def string_list(value: Any) -> tuple[str, ...]:
 
 
 def egress(value: Any) -> tuple[str, ...]:
-    """Domains matching the Blueprint's DOMAIN_PATTERN."""
+    """Domains matching the Blueprint's DOMAIN_PATTERN, each a DNS name's length at most."""
     domains = string_list(value)
     for domain in domains:
         if not DOMAIN_PATTERN.fullmatch(domain):
             msg = f"has an invalid domain {domain!r}"
+            raise ValueError(msg)
+        if len(domain) > DOMAIN_MAX:
+            msg = f"has a domain of {len(domain)} characters, longer than DNS allows ({DOMAIN_MAX})"
             raise ValueError(msg)
     return domains
 
