@@ -311,11 +311,13 @@ def agent_context(
     shutil.copytree(EXAMPLES, context)
     (context / "agent/src/message.txt").write_text(message + "\n", encoding="utf-8")
     dockerfile = context / "agent/Dockerfile"
+    # Each slow step names its context, so no build cache (the engine's, or the live image's inline cache) can
+    # skip it: a run after an earlier one is as slow as the first.
     extra = ""
     if build_sleep:
-        extra += f"RUN sleep {build_sleep}\n"
+        extra += f"RUN sleep {build_sleep} && echo {context.name}\n"
     if big_layer_mb:
-        extra += f"RUN head -c {big_layer_mb * 1_000_000} /dev/urandom > /payload.bin\n"
+        extra += f"RUN head -c {big_layer_mb * 1_000_000} /dev/urandom > /payload.bin && echo {context.name}\n"
     text = dockerfile.read_text(encoding="utf-8")
     dockerfile.write_text(text.replace("ENV PYTHONUNBUFFERED=1\n", f"ENV PYTHONUNBUFFERED=1\n{extra}"))
     server = context / "agent/src/server.py"

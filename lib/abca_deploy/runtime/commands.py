@@ -14,6 +14,7 @@ from abca_deploy.runtime.settings import (
     RollbackSettings,
     StatusSettings,
     check_paths,
+    with_stack_defaults,
 )
 from abca_deploy.settings import Command
 
@@ -45,6 +46,9 @@ def publish(settings: PublishSettings, reporter: Reporter) -> int:
 
     check_paths(settings)  # before anything is read or written
     target = resolve(settings)
+    settings, taken = with_stack_defaults(settings, target.outputs)
+    for line in taken:
+        reporter.info(f"from the stack: {line}")
     region = settings.aws_region
     clients = Clients(
         control=_control(region),

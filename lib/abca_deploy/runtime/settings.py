@@ -7,15 +7,19 @@ import os
 import posixpath
 import re
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_settings import NoDecode
 
+from abca_deploy import abca_stack
 from abca_deploy.build.limits import AGENTCORE_IMAGE_LIMIT
 from abca_deploy.errors import UserError
 from abca_deploy.identifiers import DIGEST, ECR_URI, RUNTIME_ARN, RUNTIME_ID
 from abca_deploy.settings import CommandSettings, Lines, Region, SsmParameterName, matching, split_lines
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def _json(value: str) -> str:
@@ -244,3 +248,31 @@ def check_paths(settings: PublishSettings) -> None:
         msg = f"--dockerfile: {settings.dockerfile!r} does not exist in the context {settings.context!r}."
         raise UserError(msg, hint="The path is relative to --context (ABCA: context '.', dockerfile "
                                   "'agent/Dockerfile').", title="Invalid --dockerfile")
+
+
+STACK_DEFAULTS = (("image_parameter", abca_stack.IMAGE_PARAMETER_OUTPUT),
+                  ("ecr_repository", abca_stack.IMAGE_REPOSITORY_OUTPUT))
+"""Settings an integrated stack (``integrations/abca``) names in its outputs (``abca_deploy.abca_stack``)."""
+
+
+def with_stack_defaults(settings: PublishSettings,
+                        outputs: Mapping[str, str]) -> tuple[PublishSettings, list[str]]:
+    """``--image-parameter`` and ``--ecr-repository`` from the stack's outputs when they were not given,
+    checked like the flags; the settings and one line per value taken."""
+    from pydantic import ValidationError
+
+    from abca_deploy.settings import flag_name, settings_error
+
+    taken = {field: outputs[output].strip() for field, output in STACK_DEFAULTS
+             if getattr(settings, field) is None and outputs.get(output, "").strip()}
+    if not taken:
+        return settings, []
+    try:
+        updated = type(settings).model_validate({**settings.model_dump(), **taken})
+    except ValidationError as exc:
+        output = dict(STACK_DEFAULTS)[str(exc.errors()[0]["loc"][0])]
+        msg = f"The stack's output {output}: {settings_error(exc, type(settings)).message}"
+        raise UserError(msg, hint="Pass the flag to override it.",
+                        title=f"Invalid stack output {output}") from None
+    return updated, [f"{flag_name(field)} {value} (stack output {dict(STACK_DEFAULTS)[field]})"
+                     for field, value in taken.items()]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
 from abca_deploy.identifiers import runtime_id_of
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from abca_deploy.runtime.settings import RuntimeTarget
 
 
@@ -19,6 +21,7 @@ class Target:
     runtime_id: str
     source: str
     arn: str = ""
+    outputs: Mapping[str, str] = field(default_factory=dict)  # the stack's, when named by --stack-name
 
 
 def resolve(settings: RuntimeTarget) -> Target:
@@ -28,15 +31,14 @@ def resolve(settings: RuntimeTarget) -> Target:
     if settings.runtime_arn:
         arn = settings.runtime_arn
         return Target(_id_from_arn(arn, "--runtime-arn"), "--runtime-arn", arn)
-    from abca_deploy.aws.cloudformation import CloudFormation
+    from abca_deploy.aws.cloudformation import CloudFormation, pick_output
     from abca_deploy.aws.session import client
 
     assert settings.stack_name is not None
-    arn = CloudFormation(client("cloudformation", settings.aws_region)).output(
-        settings.stack_name, settings.runtime_output
-    )
+    outputs = CloudFormation(client("cloudformation", settings.aws_region)).outputs(settings.stack_name)
+    arn = pick_output(settings.stack_name, outputs, settings.runtime_output)
     where = f"stack {settings.stack_name} output {settings.runtime_output}"
-    return Target(_id_from_arn(arn, where), where, arn)
+    return Target(_id_from_arn(arn, where), where, arn, outputs)
 
 
 def _id_from_arn(arn: str, where: str) -> str:
