@@ -48,13 +48,14 @@ OWNER_TAG = "abca-deploy:stack-name"
 """The tag the image stack puts on the image parameter it creates: the stack the parameter belongs to."""
 
 API_CODE_CONTEXT = "abcaDeploy:apiCode"
-"""CDK context key naming the directory ``scripts/build-api-function`` built; with it, the integration adds the
-repository API (``/v1/repos``) to the stack's REST API."""
+"""CDK context key naming the directory ``scripts/build-api-function`` built; with it, the integration adds
+the repository API (``/v1/repos``) to the stack's REST API."""
 
 GATEWAY_RESPONSES_CONTEXT = "abcaDeploy:gatewayResponses"
 """CDK context key: ``false`` leaves API Gateway's own 401/403/429 answers out of ABCA's error envelope."""
 
-API_SETTINGS = ("admin_group", "allowed_owners", "max_repos", "allowed_models", "require_token", "github_api_url")
+API_SETTINGS = ("admin_group", "allowed_owners", "max_repos", "allowed_models", "require_token",
+                "github_api_url")
 """The repository API's settings (``ApiSettings`` fields) the integration takes from CDK context: the field
 ``max_repos`` is the context key ``abcaDeploy:maxRepos`` and the function's variable ``ABCA_MAX_REPOS``."""
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from botocore.client import BaseClient
+from tests.support.repo_stack import STACK
 
 from abca_deploy import abca_stack
 from abca_deploy.repos.tokens import SECRET_PREFIX
-from tests.support.repo_stack import STACK
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    import pytest
     from tests.support.fake_github import FakeGitHub
     from tests.support.repo_api import RepoApi
 
@@ -50,7 +50,8 @@ def test_the_handler_calls_only_what_the_integration_grants(
     api.token("admin")  # signed in before recording starts: Cognito is the client's business
     calls = _record(monkeypatch)
 
-    assert api.call("POST", "repos", {"repo": "octo/app", "github_token": FIRST, "max_turns": 5}).status == 201
+    onboard = {"repo": "octo/app", "github_token": FIRST, "max_turns": 5}
+    assert api.call("POST", "repos", onboard).status == 201
     assert api.call("PATCH", "repos/octo%2Fapp", {"github_token": SECOND}).status == 200
     api.stack.secrets.delete_secret(SecretId=f"{SECRET_PREFIX}octo/app", RecoveryWindowInDays=7)
     restored = api.call("PATCH", "repos/octo%2Fapp", {"github_token": FIRST})

@@ -15,13 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from tests.support.cdk_app import Assembly, compile_app, synthesize, synthesized
 
 from abca_deploy import abca_stack
 from abca_deploy.gates.template import Pseudo, template_image
 from abca_deploy.repos.tokens import SECRET_PREFIX
 from abca_deploy.runtime.image import CONTENT_TAG_PREFIX
 from abca_deploy.sandbox import firewall_seed, integrated
-from tests.support.cdk_app import Assembly, compile_app, synthesize, synthesized
 
 if TYPE_CHECKING:
     from pathlib import Path

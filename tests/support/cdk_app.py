@@ -1,8 +1,8 @@
 """Running integrations/abca's synthesis test app with the real CDK CLI, and reading what it wrote.
 
-``synthesize`` compiles nothing: ``compile_app`` runs ``install-deps`` and ``tsc`` once, then each call is one
-``cdk synth`` (cdk-nag on every stack: a finding fails it) with no AWS credentials. ``api_function`` builds the
-repository API's function code with ``scripts/build-api-function``, once per change of what goes into it.
+``compile_app`` runs ``install-deps`` and ``tsc`` once; each ``synthesize`` is then one ``cdk synth``
+(cdk-nag on every stack: a finding fails it) with no AWS credentials. ``api_function`` builds the repository
+API's function code with ``scripts/build-api-function``, once per change of what goes into it.
 """
 
 from __future__ import annotations
@@ -72,11 +72,15 @@ def run(argv: list[str], *, cwd: Path = INTEGRATION) -> None:
     done = subprocess.run(argv, cwd=cwd, env=cdk_env(), capture_output=True, text=True, check=False,
                           timeout=_TIMEOUT)
     if done.returncode != 0:
-        pytest.fail(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        pytest.fail(f"{' '.join(argv)} failed ({done.returncode}):\n{_tail(done)}")
+
+
+def _tail(done: subprocess.CompletedProcess[str]) -> str:
+    return f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
 
 
 def compile_app() -> None:
-    """Install the node packages and compile the module and the test app (skipped without node, except in CI)."""
+    """Install the node packages, compile the module and the test app (skipped without node, but in CI)."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         if os.environ.get("CI"):
             pytest.fail("node and npm are missing; scripts/bootstrap installs them")
@@ -98,7 +102,7 @@ def synthesized(out: Path, context: dict[str, str]) -> Assembly:
     """The assembly of a synth that must succeed."""
     done = synthesize(out, context)
     if done.returncode != 0:
-        pytest.fail(f"cdk synth {context} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        pytest.fail(f"cdk synth {context} failed ({done.returncode}):\n{_tail(done)}")
     return Assembly(out)
 
 
@@ -119,7 +123,7 @@ def build_function(out: Path, *options: str) -> Path:
 
 
 def api_function() -> Path:
-    """The repository API's function code for Lambda (the script's defaults), rebuilt only when an input changed."""
+    """The API's function code for Lambda (the script's defaults), rebuilt only when an input changed."""
     wanted = _inputs_digest()
     if not (_DIGEST.is_file() and _DIGEST.read_text(encoding="utf-8") == wanted and API_FUNCTION.is_dir()):
         build_function(API_FUNCTION)

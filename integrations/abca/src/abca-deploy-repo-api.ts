@@ -101,6 +101,11 @@ export function settingVariable(name: ApiSetting): string {
   return `ABCA_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
+/** Every context key of the repository API. */
+export function repoApiContextKeys(): string[] {
+  return [API_CODE_CONTEXT_KEY, GATEWAY_RESPONSES_CONTEXT_KEY, ...API_SETTINGS.map((name) => `abcaDeploy:${name}`)];
+}
+
 /** The repository API's props from the context of `scope`, or undefined when `abcaDeploy:apiCode` is not set. */
 export function repoApiContext(scope: IConstruct): Omit<RepoApiProps, 'taskApi' | 'repoTable' | 'apiKeyTable'> | undefined {
   const code: unknown = scope.node.tryGetContext(API_CODE_CONTEXT_KEY);
@@ -357,7 +362,8 @@ function functionRole(scope: Construct, id: string): { role: iam.Role; logGroup:
 /** Refuse a clone whose environment differs from the original's other than in `except` (ABCA changed it). */
 function sameEnvironmentBut(original: lambda.Function, clone: Record<string, string>, except: string): void {
   const stack = Stack.of(original);
-  const resolved = stack.resolve((original.node.defaultChild as lambda.CfnFunction).environment) as { variables?: Record<string, unknown> } | undefined;
+  const cfn = original.node.defaultChild as lambda.CfnFunction;
+  const resolved = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> } | undefined;
   const theirs = resolved?.variables ?? {};
   const ours = stack.resolve(clone) as Record<string, unknown>;
   const names = [...new Set([...Object.keys(theirs), ...Object.keys(ours)])].filter((name) => name !== except);

@@ -33,16 +33,16 @@
 
 import { ArnFormat, CfnOutput, CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as agentcore from 'aws-cdk-lib/aws-bedrockagentcore';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as route53resolver from 'aws-cdk-lib/aws-route53resolver';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct, type IConstruct } from 'constructs';
-import { RepoApi, repoApiContext, type RepoApiHost, type RepoApiProps } from './abca-deploy-repo-api';
+import { RepoApi, repoApiContext, repoApiContextKeys, type RepoApiHost, type RepoApiProps } from './abca-deploy-repo-api';
 
 /** The CDK context key that turns the integration on for a stack (`true` or `'true'`). */
 export const CONTEXT_KEY = 'abcaDeploy';
@@ -170,7 +170,10 @@ export class RuntimeImageStack extends Stack {
 export class AbcaDeploy extends Construct {
   /** The integration for `stack` when its context turns it on, else undefined (nothing is created). */
   public static fromContext(stack: Stack, seedImage: AbcaDeploySeedImageProps): AbcaDeploy | undefined {
-    return isEnabled(stack) ? new AbcaDeploy(stack, 'AbcaDeploy', seedImage) : undefined;
+    if (isEnabled(stack)) return new AbcaDeploy(stack, 'AbcaDeploy', seedImage);
+    const stray = repoApiContextKeys().find((key) => stack.node.tryGetContext(key) !== undefined);
+    if (stray !== undefined) throw new Error(`Context ${stray} is set but ${CONTEXT_KEY} is not true: the repository API is part of the integration.`);
+    return undefined;
   }
 
   /** The runtime artifact: the image named by the stack's image parameter. */
