@@ -167,7 +167,12 @@ function checkedCode(directory: string): string {
   if (!fs.existsSync(manifestPath)) {
     throw new Error(`${API_CODE_CONTEXT_KEY}: ${directory} has no ${FUNCTION_MANIFEST}; ${build}.`);
   }
-  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { python?: string; platform?: string; handler?: string };
+  let manifest: { python?: string; platform?: string; handler?: string };
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as typeof manifest;
+  } catch (err) {
+    throw new Error(`${API_CODE_CONTEXT_KEY}: ${manifestPath} is not readable JSON (${String(err)}); ${build}.`);
+  }
   const python = API_RUNTIME.name.replace(/^python/, '');
   const machine = API_ARCHITECTURE === lambda.Architecture.ARM_64 ? 'aarch64-' : 'x86_64-';
   if (manifest.python !== python || !manifest.platform?.startsWith(machine) || manifest.handler !== API_HANDLER) {
