@@ -333,13 +333,19 @@ def _manifest_dir(directory: Path, platform: str) -> str:
         ({"abcaDeploy:maxRepos": "40"}, "Context abcaDeploy:maxRepos configures the repository API, which "
                                         "needs abcaDeploy:apiCode"),
         ({"off": "", "code": "built"}, "Context abcaDeploy:apiCode is set but abcaDeploy is not true"),
+        ({"code": "garbled"}, "abca-deploy-function.json is not readable JSON"),
+        ({"code": "built", "abcaDeploy:adminGroup": "Repo Admins"}, "Context abcaDeploy:adminGroup must be a "
+                                                                     "Cognito group name"),
     ],
 )
 def test_a_misconfigured_api_fails_the_synth_saying_why(
     synth: dict[str, Assembly], tmp_path: Path, context: dict[str, str], message: str
 ) -> None:
     codes = {"empty": str(tmp_path), "built": str(api_function()),
-             "x86": _manifest_dir(tmp_path / "x86", "x86_64-manylinux_2_34")}
+             "x86": _manifest_dir(tmp_path / "x86", "x86_64-manylinux_2_34"),
+             "garbled": str(tmp_path / "garbled")}
+    (tmp_path / "garbled").mkdir()
+    (tmp_path / "garbled" / "abca-deploy-function.json").write_text("{python: 3.13", encoding="utf-8")
     given = {"abcaDeploy": "true"} if "off" not in context else {}
     given.update({k: v for k, v in context.items() if k not in ("code", "off")})
     if "code" in context:
