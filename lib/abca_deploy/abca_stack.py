@@ -47,6 +47,41 @@ IMAGE_STACK_SUFFIX = "-runtime-image"
 OWNER_TAG = "abca-deploy:stack-name"
 """The tag the image stack puts on the image parameter it creates: the stack the parameter belongs to."""
 
+API_CODE_CONTEXT = "abcaDeploy:apiCode"
+"""CDK context key naming the directory ``scripts/build-api-function`` built; with it, the integration adds
+the repository API (``/v1/repos``) to the stack's REST API."""
+
+GATEWAY_RESPONSES_CONTEXT = "abcaDeploy:gatewayResponses"
+"""CDK context key: ``false`` leaves API Gateway's own 401/403/429 answers out of ABCA's error envelope."""
+
+API_SETTINGS = ("admin_group", "allowed_owners", "max_repos", "allowed_models", "require_token",
+                "github_api_url")
+"""The repository API's settings (``ApiSettings`` fields) the integration takes from CDK context: the field
+``max_repos`` is the context key ``abcaDeploy:maxRepos`` and the function's variable ``ABCA_MAX_REPOS``."""
+
+API_LOG_GROUP_OUTPUT = "RepoApiLogGroupName"
+"""Stack output: the log group of the repository API's function (one JSON line per request)."""
+
+API_FUNCTION_ACTIONS = {
+    "table": ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"),
+    "token secrets": ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+                      "secretsmanager:CreateSecret", "secretsmanager:PutSecretValue",
+                      "secretsmanager:RestoreSecret", "secretsmanager:TagResource"),
+    "domain list": ("route53resolver:GetFirewallDomainList", "route53resolver:ListFirewallDomains",
+                    "route53resolver:UpdateFirewallDomains"),
+    "stack": ("cloudformation:DescribeStacks",),
+}
+"""What the repository API's function may call, by resource: the repo table, the ``abca/github-token/*``
+secrets (TagResource because CreateSecret sends tags), the runtime DNS Firewall domain list (each write keeps
+it equal to the active repositories' egress), and DescribeStacks on its stack (the outputs the guardrails
+read)."""
+
+
+def api_setting_context(field: str) -> str:
+    """The CDK context key of a repository API setting: ``max_repos`` -> ``abcaDeploy:maxRepos``."""
+    head, *rest = field.split("_")
+    return f"{CONTEXT_KEY}:{head}{''.join(part.title() for part in rest)}"
+
 
 def image_parameter_name(stack_name: str) -> str:
     """The SSM parameter holding a stack's runtime image: ``/abca/<stack-name>/runtime-image``."""

@@ -317,7 +317,8 @@ def agent_context(
     if build_sleep:
         extra += f"RUN sleep {build_sleep} && echo {context.name}\n"
     if big_layer_mb:
-        extra += f"RUN head -c {big_layer_mb * 1_000_000} /dev/urandom > /payload.bin && echo {context.name}\n"
+        size = big_layer_mb * 1_000_000
+        extra += f"RUN head -c {size} /dev/urandom > /payload.bin && echo {context.name}\n"
     text = dockerfile.read_text(encoding="utf-8")
     dockerfile.write_text(text.replace("ENV PYTHONUNBUFFERED=1\n", f"ENV PYTHONUNBUFFERED=1\n{extra}"))
     server = context / "agent/src/server.py"

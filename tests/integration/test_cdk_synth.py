@@ -11,15 +11,11 @@ runs with no credentials; the image asset is staged, never built (its Dockerfile
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from tests.support.cdk_app import Assembly, compile_app, synthesize, synthesized
 
 from abca_deploy import abca_stack
 from abca_deploy.gates.template import Pseudo, template_image
@@ -27,9 +23,11 @@ from abca_deploy.repos.tokens import SECRET_PREFIX
 from abca_deploy.runtime.image import CONTENT_TAG_PREFIX
 from abca_deploy.sandbox import firewall_seed, integrated
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 pytestmark = pytest.mark.node
 
-INTEGRATION = Path(__file__).resolve().parents[2] / "integrations" / "abca"
 STACK = "backgroundagent-dev"
 AWKWARD_STACK = "PR12--AgentCore-"
 RUNTIME_TYPE = "AWS::BedrockAgentCore::Runtime"
@@ -47,69 +45,15 @@ VARIANTS: dict[str, dict[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Assembly:
-    """One ``cdk synth`` output directory."""
-
-    path: Path
-
-    def template(self, stack_name: str) -> dict[str, Any]:
-        """The template of the stack called ``stack_name`` (not its construct id)."""
-        manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
-        for artifact in manifest["artifacts"].values():
-            if artifact["type"] != "aws:cloudformation:stack":
-                continue
-            name = artifact.get("properties", {}).get("stackName") or artifact["displayName"]
-            if name == stack_name:
-                file = artifact["properties"]["templateFile"]
-                document: dict[str, Any] = json.loads((self.path / file).read_text(encoding="utf-8"))
-                return document
-        msg = f"no stack {stack_name} in {self.path}"
-        raise AssertionError(msg)
-
-    def stacks(self) -> dict[str, dict[str, Any]]:
-        """Stack artifact id -> its manifest entry."""
-        manifest = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
-        return {k: v for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack"}
-
-
-def _run(argv: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(
-        argv, cwd=INTEGRATION, env=env, capture_output=True, text=True, check=False, timeout=600
-    )
-    if done.returncode != 0:
-        pytest.fail(
-            f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        )
-
-
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Assembly]:
     """Every variant synthesized once; skipped without node/npm (except in CI: bootstrap installs them)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        if os.environ.get("CI"):
-            pytest.fail("node and npm are missing; scripts/bootstrap installs them")
-        pytest.skip("node and npm are needed (Debian: apt-get install nodejs npm)")
-    # No credentials and no metadata service: synth must need no AWS account, and must not wait for one.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_CONFIG_FILE="/dev/null",
-        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-        CDK_DISABLE_CLI_TELEMETRY="true",
-    )
-    _run([str(INTEGRATION / "install-deps")], env)
-    _run([str(INTEGRATION / "node_modules" / ".bin" / "tsc"), "-p", "tsconfig.json"], env)
+    compile_app()
     out = tmp_path_factory.mktemp("cdk-synth")
-    cdk = str(INTEGRATION / "node_modules" / ".bin" / "cdk")
-
-    def synthesize(name: str) -> None:
-        flags = [arg for key, value in VARIANTS[name].items() for arg in ("-c", f"{key}={value}")]
-        _run([cdk, "synth", "--quiet", "--no-notices", "-o", str(out / name), *flags], env)
-
     with ThreadPoolExecutor(max_workers=3) as pool:  # independent apps: overlap their start-up
-        list(pool.map(synthesize, VARIANTS))
-    return {name: Assembly(out / name) for name in VARIANTS}
+        found = dict(zip(VARIANTS, pool.map(lambda name: synthesized(out / name, VARIANTS[name]), VARIANTS),
+                         strict=True))
+    return found
 
 
 def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
@@ -298,27 +242,6 @@ def test_names_follow_the_python_rules_for_an_awkward_stack_name(synth: dict[str
 def test_a_patch_that_never_connects_the_module_fails_the_synth(
     synth: dict[str, Assembly], tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_EC2_METADATA_DISABLED="true", CDK_DISABLE_CLI_TELEMETRY="true")
-    done = subprocess.run(
-        [
-            str(INTEGRATION / "node_modules" / ".bin" / "cdk"),
-            "synth",
-            "--quiet",
-            "--no-notices",
-            "-o",
-            str(tmp_path / "out"),
-            "-c",
-            "abcaDeploy=true",
-            "-c",
-            "abcaDeployTestApp:skipConnect=true",
-        ],
-        cwd=INTEGRATION,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
+    done = synthesize(tmp_path / "out", {"abcaDeploy": "true", "abcaDeployTestApp:skipConnect": "true"})
     assert done.returncode != 0
     assert "AbcaDeploy.connect() was never called" in done.stdout + done.stderr

@@ -198,16 +198,25 @@ def api_server(moto_env: str) -> Iterator[Callable[..., RepoApi]]:
 
 
 @pytest.fixture
-def integrated_api(moto_env: str, firewall_emulator: Any) -> Iterator[tuple[RepoApi, str]]:
-    """(the API, the runtime domain list id) over an integrated stack (``sandbox up --shape integrated``'s
-    DNS firewall on the emulator, the stack's ``RuntimeDomainListId`` output naming the list)."""
+def integrated_api_server(moto_env: str, firewall_emulator: Any) -> Iterator[Callable[..., RepoApi]]:
+    """``api_server`` over an integrated stack: ``sandbox up --shape integrated``'s DNS firewall on the
+    emulator, and the stack's ``RuntimeDomainListId`` output naming the runtime domain list."""
     from abca_deploy import abca_stack
     from abca_deploy.sandbox import firewall_seed
 
     seeded = firewall_seed.seed(boto3.client("route53resolver"), integrated=True)
     assert seeded.runtime_list_id is not None
     with _serving(moto_env, {abca_stack.DOMAIN_LIST_OUTPUT: seeded.runtime_list_id}) as start:
-        yield start(), seeded.runtime_list_id
+        yield start
+
+
+@pytest.fixture
+def integrated_api(integrated_api_server: Callable[..., RepoApi]) -> tuple[RepoApi, str]:
+    """(the API with default settings, the runtime domain list id) over an integrated stack."""
+    from abca_deploy import abca_stack
+
+    api = integrated_api_server()
+    return api, api.stack.outputs[abca_stack.DOMAIN_LIST_OUTPUT]
 
 
 @contextlib.contextmanager

@@ -20,17 +20,20 @@
  *   token, so onboarding a repository with its own token needs no redeploy;
  * - a DNS Firewall domain list allowed by the stack's existing rule group, whose content onboarding maintains
  *   (CloudFormation creates it with constant properties and never rewrites it);
- * - the outputs abca-deploy reads: `RuntimeImageParameterName`, `RuntimeImageRepositoryUri`, `RuntimeDomainListId`.
+ * - the outputs abca-deploy reads: `RuntimeImageParameterName`, `RuntimeImageRepositoryUri`, `RuntimeDomainListId`;
+ * - with `--context abcaDeploy:apiCode=DIR` as well, the repository API `/v1/repos` on the stack's REST API
+ *   (`abca-deploy-repo-api.ts`: its routes, function, authorizer and admin group, in a nested stack).
  *
  * Use, in `AgentStack` (see abca-deploy's integrations/abca/README.md for the patch):
  *
  *     const abcaDeploy = AbcaDeploy.fromContext(this, { directory: repoRoot, file: 'agent/Dockerfile' });
  *     new agentcore.Runtime(this, 'Runtime', { agentRuntimeArtifact: abcaDeploy?.artifact ?? artifact, ... });
- *     abcaDeploy?.connect({ runtime, tokenReaders: [...], dnsFirewall });
+ *     abcaDeploy?.connect({ runtime, tokenReaders: [...], dnsFirewall, taskApi, repoTable, apiKeyTable });
  */
 
 import { ArnFormat, CfnOutput, CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as agentcore from 'aws-cdk-lib/aws-bedrockagentcore';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -39,6 +42,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct, type IConstruct } from 'constructs';
+import { RepoApi, repoApiContext, repoApiContextKeys, type RepoApiHost, type RepoApiProps } from './abca-deploy-repo-api';
 
 /** The CDK context key that turns the integration on for a stack (`true` or `'true'`). */
 export const CONTEXT_KEY = 'abcaDeploy';
@@ -120,6 +124,12 @@ export interface AbcaDeployConnections {
   readonly tokenReaderRoleArns?: string[];
   /** The construct holding the DNS Firewall rule group (ABCA: `DnsFirewall`). */
   readonly dnsFirewall: IConstruct;
+  /** ABCA's `TaskApi` (REST API, user pool, API-key authorizer): the repository API's routes hang on it. */
+  readonly taskApi: RepoApiHost;
+  /** The repo table (ABCA: `repoTable.table`). */
+  readonly repoTable: dynamodb.ITable;
+  /** The platform API-key table (ABCA: `apiKeyTable.table`), which the routes' authorizer reads. */
+  readonly apiKeyTable: dynamodb.ITable;
 }
 
 /** The stack `<stack-name>-runtime-image`: the CI image repository, and the image parameter's first value. */
@@ -160,7 +170,10 @@ export class RuntimeImageStack extends Stack {
 export class AbcaDeploy extends Construct {
   /** The integration for `stack` when its context turns it on, else undefined (nothing is created). */
   public static fromContext(stack: Stack, seedImage: AbcaDeploySeedImageProps): AbcaDeploy | undefined {
-    return isEnabled(stack) ? new AbcaDeploy(stack, 'AbcaDeploy', seedImage) : undefined;
+    if (isEnabled(stack)) return new AbcaDeploy(stack, 'AbcaDeploy', seedImage);
+    const stray = repoApiContextKeys().find((key) => stack.node.tryGetContext(key) !== undefined);
+    if (stray !== undefined) throw new Error(`Context ${stray} is set but ${CONTEXT_KEY} is not true: the repository API is part of the integration.`);
+    return undefined;
   }
 
   /** The runtime artifact: the image named by the stack's image parameter. */
@@ -173,11 +186,15 @@ export class AbcaDeploy extends Construct {
   public readonly repository: ecr.IRepository;
   /** The runtime-managed DNS Firewall domain list (its content is maintained by abca-deploy's onboarding). */
   public readonly domainList: CfnResource;
+  /** The repository API, once `connect` added it (context `abcaDeploy:apiCode`); else undefined. */
+  public repoApi?: RepoApi;
+  private readonly repoApiConfig?: ReturnType<typeof repoApiContext>;
   private connected = false;
 
   private constructor(stack: Stack, id: string, seedImage: AbcaDeploySeedImageProps) {
     super(stack, id);
     const stackName = stack.stackName;
+    this.repoApiConfig = repoApiContext(stack); // read now: a bad key fails before anything is built
     this.imageParameterName = imageParameterName(stackName);
     this.artifact = agentcore.AgentRuntimeArtifact.fromImageUri(
       ssm.StringParameter.valueForStringParameter(stack, this.imageParameterName));
@@ -222,6 +239,13 @@ export class AbcaDeploy extends Construct {
       }], true);
     }
     this.allowDomainList(connections.dnsFirewall);
+    if (this.repoApiConfig !== undefined) {
+      const { taskApi, repoTable, apiKeyTable } = connections;
+      const props: RepoApiProps = {
+        ...this.repoApiConfig, taskApi, repoTable, apiKeyTable, domainListArn: this.domainList.getAtt('Arn').toString(),
+      };
+      this.repoApi = new RepoApi(this, 'RepoApi', props);
+    }
   }
 
   private tokenSecretsArn(): string {

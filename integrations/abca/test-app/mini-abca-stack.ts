@@ -1,8 +1,9 @@
 /**
  * A small stand-in for ABCA's `AgentStack` (cdk/src/stacks/agent.ts at 2cee8800): the runtime built from a
- * repository-root image asset, the platform GitHub token secret, the DNS firewall's lists and rule group, and
- * the Lambdas that read the token secret (orchestrator, fan-out consumer), wired as ABCA wires them. With
- * `patched`, it calls abca-deploy's module exactly where integrations/abca/abca.patch makes ABCA call it.
+ * repository-root image asset, the platform GitHub token secret, the DNS firewall's lists and rule group, the
+ * Lambdas that read the token secret (orchestrator, fan-out consumer), the repo and API-key tables and the Task
+ * API (`mini-task-api.ts`), wired as ABCA wires them. With `patched`, it calls abca-deploy's module exactly where
+ * integrations/abca/abca.patch makes ABCA call it.
  */
 import * as path from 'path';
 import { CfnResource, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
@@ -15,6 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct, type IConstruct } from 'constructs';
 import { AbcaDeploy } from '../src/abca-deploy';
+import { MiniTaskApi } from './mini-task-api';
 
 const SESSION_HOURS = 8;
 const BASELINE_PRIORITY = 100;
@@ -41,6 +43,15 @@ export class MiniAbcaStack extends Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const apiKeyTable = new dynamodb.Table(this, 'ApiKeyTable', {
+      partitionKey: { name: 'key_id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'ttl',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    apiKeyTable.addGlobalSecondaryIndex({ indexName: 'user_id-index', partitionKey: { name: 'user_id', type: dynamodb.AttributeType.STRING } });
+    const taskApi = new MiniTaskApi(this, 'TaskApi', { repoTable, apiKeyTable });
     const vpc = new ec2.Vpc(this, 'AgentVpc', {
       maxAzs: 2,
       natGateways: 1,
@@ -96,10 +107,14 @@ export class MiniAbcaStack extends Stack {
     new CfnOutput(this, 'RuntimeArn', { value: runtime.agentRuntimeArn });
     new CfnOutput(this, 'RepoTableName', { value: repoTable.tableName });
     new CfnOutput(this, 'GitHubTokenSecretArn', { value: githubTokenSecret.secretArn });
+    new CfnOutput(this, 'ApiKeyTableName', { value: apiKeyTable.tableName });
+    new CfnOutput(this, 'ApiUrl', { value: taskApi.api.url });
+    new CfnOutput(this, 'UserPoolId', { value: taskApi.userPool.userPoolId });
+    new CfnOutput(this, 'AppClientId', { value: taskApi.appClientId });
 
     // The test of the module's guard against a patch that forgets this call sets abcaDeployTestApp:skipConnect.
     if (String(this.node.tryGetContext('abcaDeployTestApp:skipConnect') ?? 'false') !== 'true') {
-      abcaDeploy?.connect({ runtime, tokenReaders: [orchestrator, fanOut], dnsFirewall });
+      abcaDeploy?.connect({ runtime, tokenReaders: [orchestrator, fanOut], dnsFirewall, taskApi, repoTable, apiKeyTable });
     }
   }
 }
