@@ -117,8 +117,8 @@ def test_an_index_is_copied_whole_children_first(
     registry: RunningRegistry, client: Registry, names: tuple[str, str],
 ) -> None:
     source, target = names
-    arm, amd = _image(client, source, "arm", [os.urandom(100)]), _image(client, source, "amd", [os.urandom(100)],
-                                                                         arch="amd64")
+    arm = _image(client, source, "arm", [os.urandom(100)])
+    amd = _image(client, source, "amd", [os.urandom(100)], arch="amd64")
     children = [client.manifest(source, arm), client.manifest(source, amd)]
     body = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
         {"mediaType": DOCKER_MANIFEST, "size": len(child.raw), "digest": child.digest,
@@ -136,7 +136,9 @@ def test_an_index_is_copied_whole_children_first(
     assert elsewhere.digest(target, amd) == amd
 
 
-def test_a_mount_the_registry_cannot_do_opens_an_upload_instead(client: Registry, names: tuple[str, str]) -> None:
+def test_a_mount_the_registry_cannot_do_opens_an_upload_instead(
+    client: Registry, names: tuple[str, str],
+) -> None:
     source, target = names
     data = os.urandom(64)
     location = client.start_upload(target, mount=(_sha(data), source))  # the source has no such blob
@@ -146,7 +148,9 @@ def test_a_mount_the_registry_cannot_do_opens_an_upload_instead(client: Registry
     assert not client.has_blob(source, _sha(data))
 
 
-def test_an_upload_whose_bytes_do_not_match_its_digest_is_refused(client: Registry, names: tuple[str, str]) -> None:
+def test_an_upload_whose_bytes_do_not_match_its_digest_is_refused(
+    client: Registry, names: tuple[str, str],
+) -> None:
     _, target = names
     location = client.start_upload(target)
     assert location is not None
@@ -166,7 +170,8 @@ def test_an_oci_manifest_keeps_its_media_type(client: Registry, names: tuple[str
     source, target = names
     config = b'{"os":"linux","architecture":"arm64","rootfs":{"type":"layers"}}'
     body = {"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-            "config": {**_blob(client, source, config), "mediaType": "application/vnd.oci.image.config.v1+json"},
+            "config": {**_blob(client, source, config),
+                       "mediaType": "application/vnd.oci.image.config.v1+json"},
             "layers": [{**_blob(client, source, os.urandom(50)),
                         "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip"}]}
     raw = json.dumps(body).encode()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from abca_deploy.build.registry import Manifest, Registry
 
 Moved = Literal["present", "mounted", "uploaded"]
-PARALLEL_BLOBS = 4  # like Docker's concurrent uploads: enough to fill a link, few enough for ECR's rate limits
+PARALLEL_BLOBS = 4  # like Docker's concurrent uploads: enough to fill a link, few for ECR's rate limits
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ def copy_image(source: Endpoint, digest: str, target: Endpoint, tag: str,
     if stored != digest:
         msg = (f"{target.registry.host}/{target.repository} stored the manifest of {digest} under another "
                f"digest ({stored}).")
-        raise OperationFailed(msg, hint="The registry rewrote the manifest; copy with a tool that keeps bytes.",
-                              title="Digest not preserved")
+        hint = "The registry rewrote the manifest; copy with a tool that keeps its bytes."
+        raise OperationFailed(msg, hint=hint, title="Digest not preserved")
     count = {kind: sum(1 for done, _ in moved if done == kind) for kind in ("present", "mounted", "uploaded")}
     uploaded_bytes = sum(size for done, size in moved if done == "uploaded")
     return CopyReport(manifests + 1, count["present"], count["mounted"], count["uploaded"], uploaded_bytes)
