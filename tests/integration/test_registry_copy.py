@@ -134,6 +134,8 @@ def test_an_index_is_copied_whole_children_first(
     assert elsewhere.digest(target, "multi") == index
     assert elsewhere.digest(target, arm) == arm
     assert elsewhere.digest(target, amd) == amd
+    again = copy_image(Endpoint(client, source), index, Endpoint(elsewhere, target), "multi-again")
+    assert again == CopyReport(manifests=1, present=0, mounted=0, uploaded=0, uploaded_bytes=0)
 
 
 def test_a_mount_the_registry_cannot_do_opens_an_upload_instead(

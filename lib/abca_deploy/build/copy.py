@@ -79,6 +79,8 @@ def _copy_children(source: Endpoint, digest: str, target: Endpoint, moved: list[
         children = 0
         for child in manifest.body.get("manifests", []):
             child_digest = str(child["digest"])
+            if target.registry.digest(target.repository, child_digest) == child_digest:
+                continue  # a manifest the registry has, it has whole (ECR refuses the same one twice)
             children += _copy_children(source, child_digest, target, moved, log)
             target.registry.put_manifest(target.repository, child_digest, _verified(source, child_digest))
             children += 1
