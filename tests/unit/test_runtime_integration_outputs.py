@@ -13,7 +13,8 @@ from abca_deploy.runtime.settings import AdoptSettings, PublishSettings
 
 STACK = "backgroundagent-dev"
 OWN = {abca_stack.IMAGE_PARAMETER_OUTPUT: "/abca/own", abca_stack.IMAGE_REPOSITORY_OUTPUT: "host/own"}
-IMAGE_STACK = {abca_stack.IMAGE_PARAMETER_OUTPUT: "/abca/image", abca_stack.IMAGE_REPOSITORY_OUTPUT: "host/image"}
+IMAGE_STACK = {abca_stack.IMAGE_PARAMETER_OUTPUT: "/abca/image",
+               abca_stack.IMAGE_REPOSITORY_OUTPUT: "host/image"}
 
 
 @dataclass
@@ -31,7 +32,8 @@ class FakeStacks:
 def _names(stacks: FakeStacks, **flags: Any) -> tuple[str, str, str, str, bool]:
     found = names(AdoptSettings(stack_name=STACK, **flags), stacks,  # type: ignore[arg-type]
                   stacks.outputs.get(STACK, {}))
-    return found.repository, found.repository_source, found.parameter, found.parameter_source, found.integrated
+    return (found.repository, found.repository_source, found.parameter, found.parameter_source,
+            found.integrated)
 
 
 def test_adopt_takes_the_flags_then_the_stacks_outputs_then_the_image_stacks_then_the_defaults() -> None:
@@ -39,7 +41,8 @@ def test_adopt_takes_the_flags_then_the_stacks_outputs_then_the_image_stacks_the
     assert _names(FakeStacks({STACK: OWN, image_stack: IMAGE_STACK})) == (
         "host/own", f"stack {STACK} output RuntimeImageRepositoryUri",
         "/abca/own", f"stack {STACK} output RuntimeImageParameterName", True)
-    assert _names(FakeStacks({STACK: {}, image_stack: IMAGE_STACK}))[::2] == ("host/image", "/abca/image", False)
+    from_image_stack = _names(FakeStacks({STACK: {}, image_stack: IMAGE_STACK}))
+    assert from_image_stack[::2] == ("host/image", "/abca/image", False)
     assert _names(FakeStacks({STACK: {}}))[:4] == (
         abca_stack.image_repository_name(STACK), "the integration's default name",
         abca_stack.image_parameter_name(STACK), "the integration's default name")
