@@ -24,12 +24,11 @@ from abca_deploy.settings import Command
 if TYPE_CHECKING:
     from abca_deploy.build.copy import CopyReport
     from abca_deploy.build.registry import Registry
-    from abca_deploy.lease import Owner
     from abca_deploy.report import Reporter
     from abca_deploy.runtime.adopt import AdoptPlan
 
 
-def clients(settings: AdoptSettings, reporter: Reporter) -> Clients:
+def aws_clients(settings: AdoptSettings, reporter: Reporter) -> Clients:
     """The real adapters; registries get ECR's credentials (one GetAuthorizationToken, masked)."""
     from abca_deploy.aws.agentcore import AgentCoreControl
     from abca_deploy.aws.cloudformation import CloudFormation
@@ -58,10 +57,10 @@ def clients(settings: AdoptSettings, reporter: Reporter) -> Clients:
 
 def run(settings: AdoptSettings, reporter: Reporter) -> int:
     """Run ``runtime adopt``."""
-    return adopt(settings, reporter, clients(settings, reporter))
+    return adopt(settings, reporter, aws_clients(settings, reporter))
 
 
-def adopt(settings: AdoptSettings, reporter: Reporter, clients: Clients, owner: Owner | None = None) -> int:
+def adopt(settings: AdoptSettings, reporter: Reporter, clients: Clients) -> int:
     """Adopt the live image of ``settings.stack_name``'s runtime; 0 when adopted or nothing was to do."""
     from abca_deploy.lease import Lease, Owner
 
@@ -78,7 +77,7 @@ def adopt(settings: AdoptSettings, reporter: Reporter, clients: Clients, owner: 
         plan = _plan(reader, runtime_id, found, reporter)
     report = None
     if plan.changes and not settings.dry_run:
-        lease = Lease(clients.parameters, lease_path(runtime_id), owner or Owner.current(),
+        lease = Lease(clients.parameters, lease_path(runtime_id), Owner.current(),
                       what=f"runtime {runtime_id}", ttl=settings.lease_ttl)
         with reporter.group("Lock runtime"):
             lease.acquire(settings.lease_timeout, lambda _decision: reporter.notice(
