@@ -143,7 +143,8 @@ class PublishSettings(LeaseSettings):
     """``abca-deploy runtime publish``."""
 
     ecr_repository: str | None = Field(
-        None, description="ECR repository name or URI to push to (default: the current image's repository).")
+        None, description="ECR repository name or URI to push to (default: the --stack-name stack's "
+                          "RuntimeImageRepositoryUri output if it has one, else the current image's repository).")
     context: str = Field(".", description="Docker build context.")
     dockerfile: RelativePath = Field(
         "agent/Dockerfile", description="Dockerfile path relative to the context.",
@@ -189,7 +190,8 @@ class PublishSettings(LeaseSettings):
     rollback: bool = Field(True, description="Roll back automatically when the new version fails "
                                              "(--no-rollback leaves a failed version in place).")
     image_parameter: SsmParameterName = Field(
-        None, description="SSM parameter that records the deployed image URI.",
+        None, description="SSM parameter that records the deployed image URI (default: the --stack-name "
+                          "stack's RuntimeImageParameterName output, if it has one).",
         json_schema_extra={"form": "an SSM parameter name such as /abca/runtime-image"})
     ecr_registry_endpoint: HostPort = Field(
         None, description="Push images for ECR hosts to this registry instead (the sandbox's registry).",
