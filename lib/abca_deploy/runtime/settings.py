@@ -144,7 +144,8 @@ class PublishSettings(LeaseSettings):
 
     ecr_repository: str | None = Field(
         None, description="ECR repository name or URI to push to (default: the --stack-name stack's "
-                          "RuntimeImageRepositoryUri output if it has one, else the current image's repository).")
+                          "RuntimeImageRepositoryUri output if it has one, else the current image's "
+                          "repository).")
     context: str = Field(".", description="Docker build context.")
     dockerfile: RelativePath = Field(
         "agent/Dockerfile", description="Dockerfile path relative to the context.",
