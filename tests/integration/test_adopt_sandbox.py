@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import time
 from typing import TYPE_CHECKING, Any
@@ -134,12 +135,13 @@ def test_adopt_then_the_integrated_deploy_changes_no_image_and_publishes_go_to_t
     context = tmp_path / "examples"
     shutil.copytree(EXAMPLES, context)
     (context / "agent/src/message.txt").write_text("after the migration\n", encoding="utf-8")
-    code, published, err = _cli(capsys, "runtime", "publish", "--stack-name", STACK,
-                                "--context", str(context), "--wait-timeout", "180")
+    printed = shlex.split(adopted["next_steps"][-1]["commands"][0])  # step 8, as adopt printed it
+    assert printed[:3] == ["abca-deploy", "runtime", "publish"]
+    code, published, err = _cli(capsys, *printed[1:], "--context", str(context), "--wait-timeout", "180")
     assert (code, published["status"]) == (0, "deployed"), err
-    assert published["image_uri"].startswith(SEED)  # found from the stack's RuntimeImageRepositoryUri
+    assert published["image_uri"].startswith(SEED)  # pushed to the CI repository
     parameter = boto3.client("ssm").get_parameter(Name=integrated.IMAGE_PARAMETER)["Parameter"]["Value"]
-    assert parameter == published["image_uri"]  # recorded in its RuntimeImageParameterName
+    assert parameter == published["image_uri"]  # and recorded in the stack's image parameter
 
     code, drift, err = _cli(capsys, "drift", "--stack-name", STACK)
     assert (code, drift["in_sync"]) == (0, True), err

@@ -18,7 +18,6 @@ from abca_deploy.runtime import config as cfg
 from abca_deploy.runtime.adopt import CiRepository, ImageParameter, LiveImage, Observed, adopted_tag
 from abca_deploy.runtime.image import push_target
 from abca_deploy.runtime.inspect import live_version
-from abca_deploy.runtime.integration import integration_outputs
 from abca_deploy.runtime.wait import Poller, wait_idle
 
 if TYPE_CHECKING:
@@ -58,22 +57,26 @@ class Names:
 
 
 def names(settings: AdoptSettings, stacks: CloudFormation, outputs: dict[str, str]) -> Names:
-    """The flags, else the stack's integration outputs, else its image stack's, else the default names."""
+    """The flags, else the stack's integration outputs, else its image stack's (deployed alone before the
+    stack is patched: adopt runs between the two), else the default names."""
     stack = settings.stack_name
-    found = integration_outputs(stacks, stack, outputs)
+    found, source = outputs, stack
+    if not outputs.get(abca_stack.IMAGE_PARAMETER_OUTPUT):
+        source = abca_stack.image_stack_name(stack)
+        found = stacks.find_outputs(source) or {}
 
     def pick(flag: str | None, flag_name: str, output: str, default: str) -> tuple[str, str]:
         if flag:
             return flag, flag_name
-        if value := found.get(output):
-            return value, f"stack {found.stack} output {output}"
+        if value := found.get(output, "").strip():
+            return value, f"stack {source} output {output}"
         return default, "the integration's default name"
 
     repository = pick(settings.image_repository, "--image-repository", abca_stack.IMAGE_REPOSITORY_OUTPUT,
                       abca_stack.image_repository_name(stack))
     parameter = pick(settings.image_parameter, "--image-parameter", abca_stack.IMAGE_PARAMETER_OUTPUT,
                      abca_stack.image_parameter_name(stack))
-    return Names(*repository, *parameter, integrated=found.stack == stack)
+    return Names(*repository, *parameter, integrated=source == stack)
 
 
 def read_live(settings: AdoptSettings, control: AgentCoreControl, runtime_id: str,

@@ -37,18 +37,13 @@ def _parameters(region: str | None) -> Any:
 def publish(settings: PublishSettings, reporter: Reporter) -> int:
     """Run ``runtime publish``."""
     from abca_deploy.aws.agentcore import AgentCoreData
-    from abca_deploy.aws.cloudformation import CloudFormation
     from abca_deploy.aws.ecr import Ecr
     from abca_deploy.aws.session import client
-    from abca_deploy.runtime.integration import with_stack_outputs
     from abca_deploy.runtime.outputs import finish
     from abca_deploy.runtime.publish import Clients, Publisher
     from abca_deploy.runtime.target import resolve
 
     check_paths(settings)  # before anything is read or written
-    if settings.stack_name:  # an integrated stack names its CI repository and image parameter
-        settings = with_stack_outputs(settings, CloudFormation(client("cloudformation", settings.aws_region)),
-                                      reporter)
     target = resolve(settings)
     region = settings.aws_region
     clients = Clients(

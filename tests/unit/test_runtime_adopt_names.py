@@ -1,4 +1,4 @@
-"""Where `runtime adopt` and `runtime publish` find the integration's CI repository and image parameter."""
+"""Where `runtime adopt` finds the integration's CI repository and image parameter."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from abca_deploy import abca_stack
-from abca_deploy.report import Reporter
 from abca_deploy.runtime.adoption import names
-from abca_deploy.runtime.integration import with_stack_outputs
-from abca_deploy.runtime.settings import AdoptSettings, PublishSettings
+from abca_deploy.runtime.settings import AdoptSettings
 
 STACK = "backgroundagent-dev"
 OWN = {abca_stack.IMAGE_PARAMETER_OUTPUT: "/abca/own", abca_stack.IMAGE_REPOSITORY_OUTPUT: "host/own"}
@@ -48,25 +46,3 @@ def test_adopt_takes_the_flags_then_the_stacks_outputs_then_the_image_stacks_the
         abca_stack.image_parameter_name(STACK), "the integration's default name")
     flagged = _names(FakeStacks({STACK: OWN}), image_repository="ci/mine", image_parameter="/abca/mine")
     assert flagged[:4] == ("ci/mine", "--image-repository", "/abca/mine", "--image-parameter")
-
-
-def _publish(stacks: FakeStacks, **flags: Any) -> PublishSettings:
-    settings = PublishSettings(stack_name=STACK, **flags)
-    return with_stack_outputs(settings, stacks, Reporter())  # type: ignore[arg-type]
-
-
-def test_publish_on_an_integrated_stack_pushes_to_its_repository_and_records_its_parameter() -> None:
-    found = _publish(FakeStacks({STACK: OWN}))
-    assert (found.ecr_repository, found.image_parameter) == ("host/own", "/abca/own")
-    flagged = _publish(FakeStacks({STACK: OWN}), ecr_repository="other", image_parameter="/abca/other")
-    assert (flagged.ecr_repository, flagged.image_parameter) == ("other", "/abca/other")
-    existing = _publish(FakeStacks({STACK: OWN}),
-                        image="123456789012.dkr.ecr.us-east-1.amazonaws.com/elsewhere:v1")
-    assert (existing.ecr_repository, existing.image_parameter) == (None, "/abca/own")  # --image names its own
-
-
-def test_publish_on_an_unpatched_stack_reads_only_that_stack_and_changes_nothing() -> None:
-    stacks = FakeStacks({STACK: {"RuntimeArn": "arn"}, abca_stack.image_stack_name(STACK): IMAGE_STACK})
-    found = _publish(stacks)
-    assert (found.ecr_repository, found.image_parameter) == (None, None)
-    assert stacks.asked == [STACK]  # the image stack is not read: the publish role may not describe it
