@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                 "abca_deploy.runtime.commands:RESOLVE",
                 "Print the runtime's id, ARN and the concurrency key of jobs that change it.",
             ),
+            "adopt": (
+                "abca_deploy.runtime.adopt_command:ADOPT",
+                "Migration to integrations/abca: copy the live image into the CI repository, record it.",
+            ),
         },
     ),
     "repo": (

@@ -23,16 +23,26 @@ RUNTIME_ARN = re.compile(
 )
 """An AgentCore runtime ARN (use ``fullmatch``); groups partition, region, account and id."""
 
+STACK_NAME = r"[A-Za-z][A-Za-z0-9-]{0,127}"
+"""A CloudFormation stack name (not an ARN): a letter, then letters, digits and '-', at most 128."""
+
+ECR_REPOSITORY = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
+"""An ECR repository name (DescribeRepositories' ``repositoryName`` pattern), without the registry."""
+
 SECRET_ARN = re.compile(rf"arn:{PARTITION}:secretsmanager:[a-z0-9-]+:{ACCOUNT}:secret:[A-Za-z0-9/_+=.@-]+")
 """A Secrets Manager secret ARN (use ``fullmatch``)."""
 
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 """An image manifest digest."""
 
-ECR_URI = re.compile(
+ECR_REGISTRY = (
     rf"(?P<registry>(?P<account>{ACCOUNT})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"
     r"|public\.ecr\.aws)"
-    r"/(?P<repository>(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*)"
+)
+"""An ECR registry host (private, with account and region groups, or ECR Public)."""
+
+ECR_URI = re.compile(
+    rf"{ECR_REGISTRY}/(?P<repository>{ECR_REPOSITORY})"
     rf"(?::(?P<tag>[^:@/]{{1,300}}))?(?:@(?P<digest>{DIGEST.pattern}))?"
 )
 """An ECR (or ECR Public) image URI with an optional tag and/or digest (use ``fullmatch``)."""

@@ -44,3 +44,12 @@ def test_an_unusable_output_is_refused_naming_the_output() -> None:
     assert line.startswith(f"The stack's output {IMAGE_PARAMETER_OUTPUT}: --image-parameter:")
     assert "\n" not in line
     assert info.value.exit_code == 2
+
+
+def test_an_existing_image_keeps_its_own_repository() -> None:
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/elsewhere/agent:v1"
+    settings = parse(PUBLISH, "p", ["--stack-name", "s", "--image", image])
+    updated, taken = with_stack_defaults(settings, OUTPUTS)
+    assert updated.ecr_repository is None  # looked up where --image says
+    assert updated.image_parameter == "/abca/main-agentcore/runtime-image"
+    assert len(taken) == 1

@@ -34,6 +34,7 @@ class Repository:
     name: str
     uri: str
     immutable: bool
+    mutability: str = ""  # ECR's imageTagMutability as given (IMMUTABLE_WITH_EXCLUSION lets some tags move)
 
 
 class Ecr:
@@ -44,6 +45,15 @@ class Ecr:
 
     def repository(self, name: str) -> Repository:
         """DescribeRepositories for one name; an unknown repository is a UserError."""
+        found = self.find_repository(name)
+        if found is None:
+            msg = f"ECR repository {name!r} does not exist in this account and region."
+            raise UserError(msg, hint="Create it, or pass the right --ecr-repository.",
+                            title="Unknown ECR repository")
+        return found
+
+    def find_repository(self, name: str) -> Repository | None:
+        """DescribeRepositories for one name; None when it does not exist."""
         from botocore.exceptions import ClientError
 
         with aws_call("ecr:DescribeRepositories", name):
@@ -51,17 +61,11 @@ class Ecr:
                 repo = self._client.describe_repositories(repositoryNames=[name])["repositories"][0]
             except ClientError as exc:
                 if error_code(exc) == "RepositoryNotFoundException":
-                    msg = f"ECR repository {name!r} does not exist in this account and region."
-                    raise UserError(
-                        msg,
-                        hint="Create it, or pass the right --ecr-repository.",
-                        title="Unknown ECR repository",
-                    ) from None
+                    return None
                 raise
         mutability = str(repo.get("imageTagMutability", "MUTABLE"))
-        return Repository(
-            name=name, uri=str(repo["repositoryUri"]), immutable=mutability.startswith("IMMUTABLE")
-        )
+        return Repository(name=name, uri=str(repo["repositoryUri"]),
+                          immutable=mutability.startswith("IMMUTABLE"), mutability=mutability)
 
     def authorization(self) -> RegistryAuth:
         """GetAuthorizationToken, decoded to a username and password."""

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from abca_deploy.aws.errors import aws_call, error_code
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 @dataclass(frozen=True)
@@ -76,18 +79,25 @@ class Parameters:
         with aws_call("ssm:PutParameter", name):
             self._client.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
 
-    def create(self, name: str, value: str) -> bool:
-        """Create the String parameter only if it does not exist; False when it already did."""
+    def create(self, name: str, value: str, *, tags: Mapping[str, str] | None = None) -> bool:
+        """Create the String parameter (with ``tags``) only if it does not exist; False if it already did."""
         from botocore.exceptions import ClientError
 
+        extra = {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]} if tags else {}
         with aws_call("ssm:PutParameter", name):
             try:
-                self._client.put_parameter(Name=name, Value=value, Type="String", Overwrite=False)
+                self._client.put_parameter(Name=name, Value=value, Type="String", Overwrite=False, **extra)
             except ClientError as exc:
                 if error_code(exc) == "ParameterAlreadyExists":
                     return False
                 raise
         return True
+
+    def tags(self, name: str) -> dict[str, str]:
+        """The tags of an existing parameter (ListTagsForResource)."""
+        with aws_call("ssm:ListTagsForResource", name):
+            found = self._client.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)
+        return {str(tag["Key"]): str(tag.get("Value", "")) for tag in found.get("TagList", [])}
 
     def delete(self, name: str) -> bool:
         """Delete the parameter; False when it did not exist."""

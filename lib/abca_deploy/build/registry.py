@@ -1,7 +1,9 @@
-"""OCI distribution API adapter: manifests, configs and blob tails of one registry host, no Docker Engine.
+"""OCI distribution API adapter: manifests, configs and blobs of one registry host, no Docker Engine.
 
 A content-addressed skip, the digest, the image's media type, platform and sizes, and an extra tag (a
 manifest copy) all come from the registry itself, so a no-op publish needs no engine and pulls nothing.
+Blobs can be checked, mounted from another repository of the same registry, and streamed from one registry
+into an upload on another (``build/copy.py`` copies whole images with these, digests preserved).
 Loopback hosts (the sandbox registry) are spoken to over plain HTTP, like Docker's default for 127.0.0.0/8;
 every other host over HTTPS. ECR accepts Basic credentials; a Bearer challenge is answered too.
 """
@@ -9,18 +11,20 @@ every other host over HTTPS. ECR accepts Basic credentials; a Bearer challenge i
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from abca_deploy.errors import OperationFailed
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
+    from typing import BinaryIO
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -95,6 +99,64 @@ class Registry:
         assert answer is not None
         return answer.headers.get("Docker-Content-Digest") or manifest.digest
 
+    def has_blob(self, repository: str, digest: str) -> bool:
+        """Whether ``repository`` already has the blob (HEAD; a 404 is False)."""
+        return self._call("HEAD", f"/{repository}/blobs/{digest}", {}, missing_ok=True) is not None
+
+    def start_upload(self, repository: str, *, mount: tuple[str, str] | None = None) -> str | None:
+        """Open a blob upload in ``repository``; its location, or None when ``mount`` (digest, from
+        repository) was mounted instead. A registry that does not mount answers with an upload (202)."""
+        path = f"/{repository}/blobs/uploads/"
+        if mount is not None:
+            path += "?" + urllib.parse.urlencode({"mount": mount[0], "from": mount[1]})
+        answer = self._call("POST", path, {"Content-Length": "0"}, data=b"")
+        assert answer is not None
+        if answer.status == 201:
+            return None
+        location = answer.headers.get("Location", "")
+        if not location:
+            msg = f"The registry {self.host} opened an upload in {repository} without a Location."
+            raise OperationFailed(msg, title="Registry error")
+        return location if "://" in location else f"{self._base.removesuffix('/v2')}{location}"
+
+    def upload_blob(self, location: str, digest: str, size: int, body: BinaryIO) -> None:
+        """Stream ``size`` bytes from ``body`` into the upload at ``location`` (one PATCH), then commit it
+        under ``digest`` (the registry checks the content against it)."""
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        answer = self._send_url("PATCH", location, headers, body)
+        if answer.status >= 400:
+            self._fail("PATCH", "/blobs/uploads/…", answer)
+        location = answer.headers.get("Location") or location
+        if "://" not in location:
+            location = f"{self._base.removesuffix('/v2')}{location}"
+        commit = location + ("&" if "?" in location else "?") + urllib.parse.urlencode({"digest": digest})
+        answer = self._send_url("PUT", commit, {"Content-Length": "0"}, b"")
+        if answer.status >= 400:
+            self._fail("PUT", f"/blobs/uploads/…?digest={digest}", answer)
+
+    @contextlib.contextmanager
+    def open_blob(self, repository: str, digest: str) -> Iterator[BinaryIO]:
+        """The blob as a stream, read as it is consumed (ECR's redirect to S3 is followed)."""
+        path = f"/{repository}/blobs/{digest}"
+        opened = self._open(path)
+        if isinstance(opened, _Response) and opened.status == 401 and self._bearer is None:
+            self._bearer = self._token(opened.headers.get("WWW-Authenticate", ""))
+            if self._bearer:
+                opened = self._open(path)
+        if isinstance(opened, _Response):
+            self._fail("GET", path, opened)
+        with opened:
+            yield opened
+
+    def _open(self, path: str) -> Any:
+        """A GET left open for streaming; an HTTP error comes back as a read ``_Response``."""
+        try:
+            return urllib.request.urlopen(self._request("GET", self._base + path, {}, None), timeout=_TIMEOUT)
+        except urllib.error.HTTPError as exc:
+            return _Response(exc.code, dict(exc.headers.items()), exc.read())
+        except (urllib.error.URLError, OSError) as exc:
+            raise self._unreachable(exc) from None
+
     def _call(
         self, method: str, path: str, headers: dict[str, str], *, data: bytes | None = None,
         missing_ok: bool = False,
@@ -111,19 +173,31 @@ class Registry:
         return answer
 
     def _send(self, method: str, path: str, headers: dict[str, str], data: bytes | None) -> _Response:
-        request = urllib.request.Request(self._base + path, data=data, method=method, headers=headers)
+        return self._send_url(method, self._base + path, headers, data)
+
+    def _request(self, method: str, url: str, headers: dict[str, str], data: bytes | BinaryIO | None
+                 ) -> urllib.request.Request:
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         authorization = self._bearer or self._basic
         if authorization:
             # Unredirected: ECR answers blob GETs with a redirect to S3, which refuses a second credential.
             request.add_unredirected_header("Authorization", authorization)
+        return request
+
+    def _send_url(self, method: str, url: str, headers: dict[str, str], data: bytes | BinaryIO | None
+                  ) -> _Response:
+        request = self._request(method, url, headers, data)
         try:
             with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:
                 return _Response(answer.status, dict(answer.headers.items()), answer.read())
         except urllib.error.HTTPError as exc:
             return _Response(exc.code, dict(exc.headers.items()), exc.read())
         except (urllib.error.URLError, OSError) as exc:
-            msg = f"The registry {self.host} is not reachable ({getattr(exc, 'reason', exc)})."
-            raise OperationFailed(msg, title="Registry unreachable") from None
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: BaseException) -> OperationFailed:
+        msg = f"The registry {self.host} is not reachable ({getattr(exc, 'reason', exc)})."
+        return OperationFailed(msg, title="Registry unreachable")
 
     def _token(self, challenge: str) -> str | None:
         """Answer a ``Bearer realm=…,service=…,scope=…`` challenge with the Basic credentials."""
@@ -144,7 +218,7 @@ class Registry:
         value = token.get("token") or token.get("access_token")
         return f"Bearer {value}" if value else None
 
-    def _fail(self, method: str, path: str, answer: _Response) -> None:
+    def _fail(self, method: str, path: str, answer: _Response) -> NoReturn:
         try:
             errors = json.loads(answer.body).get("errors") or []
             detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
@@ -156,6 +230,8 @@ class Registry:
         if answer.status in (401, 403):
             hint = (
                 "Grant the role ecr:GetAuthorizationToken, and on the repository ecr:BatchGetImage, "
-                "ecr:GetDownloadUrlForLayer and ecr:PutImage."
+                "ecr:GetDownloadUrlForLayer and ecr:PutImage"
+                + (", ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart and "
+                   "ecr:CompleteLayerUpload." if "/blobs" in path and method != "GET" else ".")
             )
         raise OperationFailed(msg, hint=hint, title="Registry error")

@@ -15,7 +15,15 @@ from pydantic_settings import NoDecode
 from abca_deploy import abca_stack
 from abca_deploy.build.limits import AGENTCORE_IMAGE_LIMIT
 from abca_deploy.errors import UserError
-from abca_deploy.identifiers import DIGEST, ECR_URI, RUNTIME_ARN, RUNTIME_ID
+from abca_deploy.identifiers import (
+    DIGEST,
+    ECR_REGISTRY,
+    ECR_REPOSITORY,
+    ECR_URI,
+    RUNTIME_ARN,
+    RUNTIME_ID,
+    STACK_NAME,
+)
 from abca_deploy.settings import CommandSettings, Lines, Region, SsmParameterName, matching, split_lines
 
 if TYPE_CHECKING:
@@ -121,21 +129,27 @@ class TargetSettings(RuntimeTarget):
         json_schema_extra={"form": "a letter then up to 47 letters, digits or _"})
 
 
+LeaseTimeout = Annotated[Seconds, Field(
+    description="Seconds to wait while another publish or rollback of the runtime holds its lease.")]
+LeaseTtl = Annotated[Seconds, Field(
+    description="Seconds after its last heartbeat that this run's lease expires (tests use a short one).",
+    json_schema_extra={"form": "seconds, 1-21600", "sandbox_only": True})]
+
+
 class LeaseSettings(TargetSettings):
     """Commands that change a runtime hold its lease (an SSM parameter) meanwhile."""
 
-    lease_timeout: Seconds = Field(
-        1800, description="Seconds to wait while another publish or rollback of the runtime holds its lease.")
-    lease_ttl: Seconds = Field(
-        90, description="Seconds after its last heartbeat that this run's lease expires (tests use a short "
-                        "one).", json_schema_extra={"form": "seconds, 1-21600", "sandbox_only": True})
+    lease_timeout: LeaseTimeout = 1800
+    lease_ttl: LeaseTtl = 90
 
 
 class PublishSettings(LeaseSettings):
     """``abca-deploy runtime publish``."""
 
     ecr_repository: str | None = Field(
-        None, description="ECR repository name or URI to push to (default: the current image's repository).")
+        None, description="ECR repository name or URI to push to (default: the --stack-name stack's "
+                          "RuntimeImageRepositoryUri output if it has one, else the current image's "
+                          "repository).")
     context: str = Field(".", description="Docker build context.")
     dockerfile: RelativePath = Field(
         "agent/Dockerfile", description="Dockerfile path relative to the context.",
@@ -181,7 +195,8 @@ class PublishSettings(LeaseSettings):
     rollback: bool = Field(True, description="Roll back automatically when the new version fails "
                                              "(--no-rollback leaves a failed version in place).")
     image_parameter: SsmParameterName = Field(
-        None, description="SSM parameter that records the deployed image URI.",
+        None, description="SSM parameter that records the deployed image URI (default: the --stack-name "
+                          "stack's RuntimeImageParameterName output, if it has one).",
         json_schema_extra={"form": "an SSM parameter name such as /abca/runtime-image"})
     ecr_registry_endpoint: HostPort = Field(
         None, description="Push images for ECR hosts to this registry instead (the sandbox's registry).",
@@ -217,6 +232,40 @@ class RollbackSettings(LeaseSettings):
                            "do nothing and exit 0.")
     wait_timeout: Seconds = Field(900, description="Seconds to wait for READY.")
     dry_run: bool = Field(False, description="Print what would be sent; change nothing.")
+
+
+class AdoptSettings(CommandSettings):
+    """``abca-deploy runtime adopt``: the first step of integrating a live ABCA stack (integrations/abca)."""
+
+    stack_name: Annotated[str, matching(STACK_NAME, "is not a CloudFormation stack name")] = Field(
+        description="The ABCA stack whose runtime image is adopted (its output names the runtime).",
+        json_schema_extra={"form": "a letter, then letters, digits and '-' (ABCA: backgroundagent-dev)",
+                           "metavar": "NAME"})
+    runtime_output: str = Field("RuntimeArn", description="The stack output holding the runtime ARN.",
+                                json_schema_extra={"metavar": "KEY"})
+    image_repository: Annotated[str | None, matching(
+        rf"(?:{ECR_REGISTRY}/)?{ECR_REPOSITORY}",
+        "is not an ECR repository name or URI (no tag or digest)")] = Field(
+        None, description="The CI image repository to copy the live image into (default: the stack's "
+                          "RuntimeImageRepositoryUri output, else its image stack's, else "
+                          "backgroundagent-runtime/<stack-name in lower case>).",
+        json_schema_extra={"form": "backgroundagent-runtime/<stack> or <account>.dkr.ecr.<region>."
+                                   "amazonaws.com/backgroundagent-runtime/<stack>", "metavar": "REPOSITORY"})
+    image_parameter: SsmParameterName = Field(
+        None, description="The stack's image parameter (default: the stack's RuntimeImageParameterName "
+                          "output, else its image stack's, else /abca/<stack-name>/runtime-image).",
+        json_schema_extra={"form": "an SSM parameter name such as /abca/backgroundagent-dev/runtime-image",
+                           "metavar": "NAME"})
+    wait_timeout: Seconds = Field(
+        900, description="Seconds to wait while an update of the runtime is in flight, before reading it.")
+    lease_timeout: LeaseTimeout = 1800
+    lease_ttl: LeaseTtl = 90
+    ecr_registry_endpoint: HostPort = Field(
+        None, description="Reach the registry of ECR hosts at this address instead (the sandbox's registry).",
+        json_schema_extra={"form": "host:port", "sandbox_only": True})
+    aws_region: Region = Field(None, description="AWS region (default: AWS_REGION).",
+                               json_schema_extra={"form": "an AWS region such as us-east-1"})
+    dry_run: bool = Field(False, description="Read everything and print the plan; copy and write nothing.")
 
 
 def check_paths(settings: PublishSettings) -> None:
@@ -264,7 +313,8 @@ def with_stack_defaults(settings: PublishSettings,
     from abca_deploy.settings import flag_name, settings_error
 
     taken = {field: outputs[output].strip() for field, output in STACK_DEFAULTS
-             if getattr(settings, field) is None and outputs.get(output, "").strip()}
+             if getattr(settings, field) is None and outputs.get(output, "").strip()
+             and not (field == "ecr_repository" and settings.image)}  # --image names its own repository
     if not taken:
         return settings, []
     try:
