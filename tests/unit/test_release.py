@@ -23,10 +23,10 @@ CHANGELOG = ROOT / "CHANGELOG.md"
 WORKFLOW = ROOT / ".github/workflows/release.yml"
 PIN = re.compile(r"[\w.-]+/abca-deploy/[^@\s]+@(?P<sha>[0-9a-f]{40}) # (?P<tag>\S+)")
 # What the release tooling reads and writes, copied into a scratch repository for the tests that change it.
+PINNED = ("examples/workflows/*.yml", "docs/*.md", "actions/*/README.md")
 RELEASE_FILES = ("lib/abca_deploy/__init__.py", "CHANGELOG.md", "README.md",
                  "integrations/abca/agent-mise.toml",
-                 *(str(p.relative_to(ROOT)) for p in (*ROOT.glob("examples/workflows/*.yml"),
-                                                      *ROOT.glob("docs/*.md"))))
+                 *(str(p.relative_to(ROOT)) for pattern in PINNED for p in ROOT.glob(pattern)))
 
 
 def release(*argv: str, root: Path = ROOT,
@@ -108,9 +108,11 @@ def test_the_changelog_says_what_a_caller_must_act_on() -> None:
 # -- the pins --
 def test_every_pin_of_the_examples_and_docs_is_the_same_release() -> None:
     found = [(path, m) for path in (*ROOT.glob("examples/workflows/*.yml"), *ROOT.glob("docs/*.md"),
-                                    ROOT / "README.md")
+                                    *ROOT.glob("actions/*/README.md"), ROOT / "README.md")
              for m in PIN.finditer(path.read_text())]
-    assert {Path(p).name for p, _ in found} >= {"abca-deploy.yml", "abca-plan.yml", "workflows.md"}
+    assert {str(Path(p).relative_to(ROOT)) for p, _ in found} >= {
+        "examples/workflows/abca-deploy.yml", "examples/workflows/abca-plan.yml", "docs/workflows.md",
+        "actions/publish-runtime/README.md"}
     assert len({(m["sha"], m["tag"]) for _, m in found}) == 1, [(p.name, m[0]) for p, m in found]
     done = release("pins")
     assert done.returncode == 0, done.stderr
@@ -163,6 +165,8 @@ def test_pin_moves_every_pin_and_the_mise_tasks_to_the_tag(repo: Path) -> None:
     assert "0000000000000000000000000000000000000000" not in example
     for job in yaml.safe_load(example)["jobs"].values():
         assert str(job["uses"]).endswith(f"@{sha}") if "uses" in job else True
+    usage = (repo / "actions/publish-runtime/README.md").read_text()  # as scripts/action-docs writes it
+    assert f"- uses: your-org/abca-deploy/actions/publish-runtime@{sha} # {tag}\n" in usage
     mise = (repo / "integrations/abca/agent-mise.toml").read_text()
     assert set(re.findall(r"abca-deploy==(\S+?)\}", mise)) == {__version__}
     assert release("pins", root=repo).returncode == 0
