@@ -25,6 +25,8 @@ PLAN_EXAMPLE = ROOT / "examples/workflows/abca-plan.yml"
 INFRA = ROOT / ".github/workflows/deploy-infra.yml"
 PLAN = ROOT / ".github/workflows/plan.yml"
 ONBOARD = ROOT / ".github/workflows/onboard-repo.yml"
+CHANGES = ROOT / ".github/workflows/changes.yml"
+RECORD = ROOT / ".github/workflows/record.yml"
 INSTALL = ROOT / "scripts/install-cdk-app"
 DOCS = ROOT / "docs/workflows.md"
 
@@ -48,8 +50,8 @@ def test_the_example_names_only_declared_inputs_and_secrets(example: Path) -> No
     assert call_problems(example) == []
     called = {str(job["uses"]).split("/.github/workflows/")[1].split("@")[0]
               for job in jobs(example).values() if "uses" in job}
-    assert called == ({"deploy-infra.yml", "deploy-runtime.yml", "onboard-repo.yml"} if example == EXAMPLE
-                      else {"plan.yml"})
+    deploys = {"changes.yml", "deploy-infra.yml", "deploy-runtime.yml", "onboard-repo.yml", "record.yml"}
+    assert called == (deploys if example == EXAMPLE else {"plan.yml"})
 
 
 def test_a_renamed_input_or_secret_is_caught(tmp_path: Path) -> None:
@@ -101,19 +103,23 @@ def test_the_deploy_shares_the_runtime_concurrency_key() -> None:
 def test_the_example_runs_by_hand_with_an_empty_base_meaning_everything() -> None:
     dispatch = triggers(EXAMPLE)["workflow_dispatch"]
     assert dispatch["inputs"]["base"]["default"] == ""
-    (gate,) = [s for s in jobs(EXAMPLE)["changes"]["steps"] if s.get("id") == "changes"]
+    assert jobs(EXAMPLE)["changes"]["with"]["base"] == "${{ inputs.base }}"
+    (gate,) = [s for s in jobs(CHANGES)["changes"]["steps"] if s.get("id") == "changes"]
     assert gate["env"]["ABCA_BASE"] == (
         "${{ github.event_name == 'push' && github.event.before || inputs.base }}")
     # records only gate pushes: a manual run with an empty base deploys everything
     assert gate["env"]["ABCA_STACK_NAME"] == (
         "${{ github.event_name == 'push' && steps.stack.outputs.stack-name || '' }}")
+    # the gate holds no AWS credentials, in the example and in the workflow it calls
     assert jobs(EXAMPLE)["changes"]["permissions"] == {"contents": "read", "deployments": "read"}
+    assert jobs(CHANGES)["changes"]["permissions"] == {"contents": "read", "deployments": "read"}
 
 
 def test_the_example_names_a_per_stack_image_parameter_and_the_ci_repository() -> None:
     example = jobs(EXAMPLE)
-    (stack,) = [s for s in example["changes"]["steps"] if s.get("id") == "stack"]
+    (stack,) = [s for s in jobs(CHANGES)["changes"]["steps"] if s.get("id") == "stack"]
     assert 'echo "image-parameter=/abca/$STACK_NAME/runtime-image"' in stack["run"]
+    assert example["changes"]["with"]["stack-name"] == "${{ vars.ABCA_STACK_NAME || 'backgroundagent-dev' }}"
     for job_id in ("infra", "runtime"):
         assert example[job_id]["with"]["image-parameter"] == "${{ needs.changes.outputs.image-parameter }}"
         assert example[job_id]["with"]["stack-name"] == "${{ needs.changes.outputs.stack-name }}"
@@ -136,7 +142,7 @@ def test_a_new_stack_reaches_the_runtime_publish() -> None:
 
 
 def test_every_abca_deploy_checkout_takes_a_token() -> None:
-    for path in (EXAMPLE, INFRA, PLAN):
+    for path in (CHANGES, RECORD, INFRA, PLAN):
         checkouts = [s for _, s in steps_of(path) if str(s.get("uses", "")).startswith("actions/checkout@")
                      and "abca-deploy" in str((s.get("with") or {}).get("path", ""))]
         assert checkouts, path.name
@@ -144,9 +150,10 @@ def test_every_abca_deploy_checkout_takes_a_token() -> None:
             token = step["with"]["token"]
             assert token in ("${{ secrets.ABCA_DEPLOY_TOKEN || github.token }}",
                              "${{ secrets.abca-deploy-token || github.token }}"), (path.name, step["name"])
-    for path in (INFRA, PLAN):
+    for path in (CHANGES, RECORD, INFRA, PLAN):
         assert load(path)[True]["workflow_call"]["secrets"]["abca-deploy-token"]["required"] is False
-    assert jobs(EXAMPLE)["infra"]["secrets"] == {"abca-deploy-token": "${{ secrets.ABCA_DEPLOY_TOKEN }}"}
+    for job_id in ("changes", "infra", "record"):
+        assert jobs(EXAMPLE)[job_id]["secrets"] == {"abca-deploy-token": "${{ secrets.ABCA_DEPLOY_TOKEN }}"}
     assert jobs(PLAN_EXAMPLE)["plan"]["secrets"] == {"abca-deploy-token": "${{ secrets.ABCA_DEPLOY_TOKEN }}"}
 
 
@@ -177,11 +184,16 @@ def test_the_example_records_each_successful_deploy() -> None:
     record = jobs(EXAMPLE)["record"]
     assert record["permissions"] == {"contents": "read", "deployments": "write"}
     assert set(record["needs"]) == {"changes", "infra", "runtime", "config"}
-    for lifecycle, job_id in (("infra", "infra"), ("runtime", "runtime"), ("config", "config")):
-        (step,) = [s for s in record["steps"] if f"abca-deploy record {lifecycle}" in str(s.get("run", ""))]
-        assert step["if"] == f"needs.{job_id}.result == 'success'"
+    assert record["with"] == {"stack-name": "${{ needs.changes.outputs.stack-name }}",
+                              "deployed": "${{ toJSON(needs) }}"}
+    steps = jobs(RECORD)["record"]["steps"]
+    assert jobs(RECORD)["record"]["permissions"] == {"contents": "read", "deployments": "write"}
+    for lifecycle in ("infra", "runtime", "config"):
+        (step,) = [s for s in steps if f"abca-deploy record {lifecycle}" in str(s.get("run", ""))]
+        assert step["if"] == f"fromJSON(inputs.deployed).{lifecycle}.result == 'success'"
         assert step["env"]["ABCA_SHA"] == "${{ github.sha }}"
-        assert step["env"]["ABCA_PAYLOAD"] == f"${{{{ toJSON(needs.{job_id}.outputs) }}}}"
+        payload = f"toJSON(fromJSON(inputs.deployed).{lifecycle}.outputs)"
+        assert step["env"]["ABCA_PAYLOAD"] == f"${{{{ {payload} }}}}"
     assert "done" not in record["needs"]
     assert "record" in jobs(EXAMPLE)["done"]["needs"]
 

@@ -28,10 +28,17 @@ VERIFIED_PINS = {
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
     "actions/upload-artifact": ("043fb46d1a93c77aae656e7c1c64a875d1fc6a0a", "v7.0.1"),
     "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
+    "pypa/gh-action-pypi-publish": ("dc37677b2e1c63e2034f94d8a5b11f265b73ba33", "v1.14.2"),
 }
 # The only write scopes besides id-token, each in a job that holds no AWS credentials and does nothing else
-# with it: recording deploys as GitHub deployments, and the one plan comment (or the job calling plan.yml).
-ALLOWED_WRITES = {"deployments": "abca-deploy record", "pull-requests": "abca-deploy pr-comment"}
+# with it: recording deploys as GitHub deployments (or the job calling record.yml), the one plan comment (or
+# the job calling plan.yml), and in release.yml the GitHub release and the major tag.
+ALLOWED_WRITES = {"deployments": ("abca-deploy record",), "pull-requests": ("abca-deploy pr-comment",),
+                  "contents": ("gh release create", "git/refs")}
+CALLS_ALLOWED = {"pull-requests": "plan.yml", "deployments": "record.yml"}
+# Our own actions and workflows (`<owner>/abca-deploy/...@<sha> # <tag>`) are pinned to one release, which
+# `scripts/release pins` checks (tests/unit/test_release.py); the rules below are for third-party actions.
+_OWN = re.compile(r"^[^/]+/abca-deploy/")
 _USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?P<comment>#.*)?$")
 _PINNED = re.compile(r"^(?P<action>[^@\s]+)@(?P<sha>[0-9a-f]{40})$")
 _VERSION_COMMENT = re.compile(r"^#\s*(?P<version>v\d+\.\d+\.\d+)\b")
@@ -104,7 +111,7 @@ def pin_problems(path: Path) -> list[str]:
             continue
         ref = match["ref"].strip("'\"")
         scanned.append(ref)
-        if ref.startswith(("./", "$/", "docker://")):
+        if ref.startswith(("./", "$/", "docker://")) or _OWN.match(ref):
             continue
         pinned = _PINNED.match(ref)
         comment = _VERSION_COMMENT.match(match["comment"] or "")
@@ -125,10 +132,11 @@ def _allowed_write(job: dict[str, Any], scope: str) -> bool:
     if scope not in ALLOWED_WRITES:
         return False
     runs = " ".join(str(step.get("run", "")) for step in job.get("steps") or [])
-    calls_plan = str(job.get("uses", "")).split("@")[0].endswith("/.github/workflows/plan.yml")
-    if scope == "pull-requests" and calls_plan:
+    called = str(job.get("uses", "")).split("@")[0]
+    if scope in CALLS_ALLOWED and _OWN.match(called) and called.endswith(f"/{CALLS_ALLOWED[scope]}"):
         return True
-    return ALLOWED_WRITES[scope] in runs and "id-token" not in (job.get("permissions") or {})
+    return any(marker in runs for marker in ALLOWED_WRITES[scope]) and "id-token" not in (
+        job.get("permissions") or {})
 
 
 def permission_problems(path: Path) -> list[str]:
@@ -225,7 +233,7 @@ def _declared_inputs(ref: str) -> dict[str, Any] | None:
 def test_the_files_exist() -> None:
     names = {p.name for p in WORKFLOWS}
     expected = {"ci.yml", "deploy-runtime.yml", "deploy-infra.yml", "onboard-repo.yml", "plan.yml",
-                "abca-deploy.yml", "abca-plan.yml"}
+                "changes.yml", "record.yml", "release.yml", "abca-deploy.yml", "abca-plan.yml"}
     assert expected <= names
 
 

@@ -122,12 +122,21 @@ def _up_text(settings: UpSettings, sandbox: Sandbox, services: list[ServiceStatu
         shape = seeded.get("shape", "unpatched")
         lines += ["", f"Seeded platform ({shape} ABCA, stack {seeded['stack_name']}):",
                   text_table(["OUTPUT", "VALUE"], rows)]
+    publish = f"abca-deploy runtime publish --stack-name backgroundagent-dev --context {_example_context()}"
     lines += ["", "Next:", f'  eval "$(abca-deploy sandbox env{state_flag})"',
-              "  abca-deploy runtime status --stack-name backgroundagent-dev",
-              "  abca-deploy runtime publish --stack-name backgroundagent-dev --context examples",
+              "  abca-deploy runtime status --stack-name backgroundagent-dev", f"  {publish}",
               f"  abca-deploy sandbox token{state_flag} --user admin   # an ID token for the repository API",
               f"  abca-deploy sandbox down{state_flag}"]
     return "\n".join(lines)
+
+
+def _example_context() -> str:
+    """The example agent's build context (a checkout's examples/, or the installed package's copy)."""
+    from pathlib import Path
+
+    from abca_deploy.sandbox.seed import EXAMPLES
+
+    return str(EXAMPLES.relative_to(Path.cwd())) if EXAMPLES.is_relative_to(Path.cwd()) else str(EXAMPLES)
 
 
 # -- status -----------------------------------------------------------------------------------------------

@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 _FAILED = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED")
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+# The example agent: package data in an installed abca-deploy (the wheel ships examples/agent there), else the
+# examples/ folder of the checkout this module runs from.
+_PACKAGED = Path(__file__).resolve().parent / "examples"
+EXAMPLES = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[3] / "examples"
 DOCKERFILE = "agent/Dockerfile"
 SEED_MESSAGE_FILE = "agent/src/message.txt"
 
@@ -217,8 +220,8 @@ class Seeder:
 
         if not (EXAMPLES / DOCKERFILE).is_file():
             msg = f"The example agent is missing ({EXAMPLES / DOCKERFILE})."
-            raise OperationFailed(msg, hint="Run `sandbox up` from a checkout of abca-deploy, or pass "
-                                            "--no-seed.", title="Seeding failed")
+            raise OperationFailed(msg, hint="Reinstall abca-deploy (the wheel ships it as package data), or "
+                                            "pass --no-seed.", title="Seeding failed")
         docker = DockerEngine(self.engine, log=self.detail)
         repository = f"{self.endpoints.registry}/{spec.ECR_REPOSITORY}"
         self.log(f"building the example agent ({EXAMPLES.name}/{DOCKERFILE}, BASE_IMAGE={self.base_image})")

@@ -167,10 +167,8 @@ class Sandbox:
     def _argv(self, name: str, port: int, state: State) -> list[str]:
         if name == MOTO:
             if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
-                msg = "moto's server is not installed in this environment."
-                hint = ("Run `uv sync` in the abca-deploy checkout (moto[server] is a dev dependency), or "
-                        "`pip install 'moto[server]==5.2.5'`.")
-                raise OperationFailed(msg, hint=hint, title="moto missing")
+                msg = "moto's server, which the sandbox runs, is not installed with this abca-deploy."
+                raise OperationFailed(msg, hint=_moto_hint(), title="moto missing")
             return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
         if name == API:
             moto = address(MOTO, state.services[MOTO].port)
@@ -250,6 +248,16 @@ def load_state(state_dir: Path) -> State | None:
 def _where(name: str, record: ServiceRecord) -> str:
     shown = ServiceStatus(name, True, address(name, record.port), record.pid, record.container_id)
     return f"{shown.process}, {shown.address}"
+
+
+def _moto_hint() -> str:
+    """The exact install command: the ``sandbox`` extra of this very version (its pin is moto's)."""
+    from abca_deploy import __version__
+
+    spec = f"abca-deploy[sandbox]=={__version__}"
+    return (f"Install abca-deploy with its sandbox extra: `uv tool install '{spec}'`, `pip install '{spec}'` "
+            f"or `pipx install --force '{spec}'`; with uvx, `uvx --from '{spec}' abca-deploy sandbox up`. "
+            "In a checkout of abca-deploy: `uv sync`.")
 
 
 def _child_env() -> dict[str, str]:
