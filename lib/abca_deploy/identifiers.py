@@ -26,6 +26,10 @@ RUNTIME_ARN = re.compile(
 STACK_NAME = r"[A-Za-z][A-Za-z0-9-]{0,127}"
 """A CloudFormation stack name (not an ARN): a letter, then letters, digits and '-', at most 128."""
 
+STACK_REF = (rf"{STACK_NAME}|arn:{PARTITION}:cloudformation:[a-z0-9-]+:{ACCOUNT}:"
+             rf"stack/{STACK_NAME}/[A-Za-z0-9-]+")
+"""A CloudFormation stack name or stack ARN (what ``DescribeStacks`` takes as ``StackName``)."""
+
 ECR_REPOSITORY = r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*"
 """An ECR repository name (DescribeRepositories' ``repositoryName`` pattern), without the registry."""
 

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from abca_deploy.errors import UserError
-from abca_deploy.identifiers import REGION, ssm_name_problem
+from abca_deploy.identifiers import REGION, STACK_NAME, STACK_REF, ssm_name_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -226,6 +226,14 @@ def matching(pattern: str, message: str) -> AfterValidator:
 
     return AfterValidator(check)
 
+
+StackName = Annotated[str, matching(STACK_NAME, "is not a CloudFormation stack name")]
+"""A CloudFormation stack name (not an ARN)."""
+STACK_NAME_FORM = "a letter, then letters, digits and '-', at most 128, e.g. backgroundagent-dev"
+
+StackRef = Annotated[str, matching(STACK_REF, "is not a CloudFormation stack name or stack ARN")]
+"""A CloudFormation stack name or stack ARN."""
+STACK_REF_FORM = "a stack name (a letter, then letters, digits and '-', at most 128) or a stack ARN"
 
 Region = Annotated[str | None, matching(REGION, "is not an AWS region")]
 """An optional AWS region such as us-east-1."""

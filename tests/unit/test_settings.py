@@ -93,3 +93,15 @@ def test_wait_timeout_range(value: int) -> None:
     else:
         with pytest.raises(UserError, match="--wait-timeout"):
             parse(PUBLISH, "p", argv)
+
+
+@pytest.mark.parametrize("name", ["1stack", "stack_name", "s" * 129, "arn:aws:cloudformation:us-east-1:1:stack/x"])
+def test_the_runtime_commands_refuse_a_stack_name_cloudformation_would(name: str) -> None:
+    with pytest.raises(UserError) as info:
+        parse(PUBLISH, "p", ["--stack-name", name])
+    assert info.value.one_line().startswith("--stack-name: is not a CloudFormation stack name or stack ARN")
+
+
+def test_a_stack_arn_names_the_stack_too() -> None:
+    arn = "arn:aws:cloudformation:us-east-1:123456789012:stack/backgroundagent-dev/0a1b2c3d-4e5f"
+    assert parse(PUBLISH, "p", ["--stack-name", arn]).stack_name == arn

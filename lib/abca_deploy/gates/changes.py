@@ -18,7 +18,7 @@ from abca_deploy.errors import AbcaError, UserError
 from abca_deploy.gates.deployments import PlatformSettings, client, environment_name, last_success, repository
 from abca_deploy.gates.paths import FILTER_FORM, PathFilter, chosen_filters, parse_filter, uses_image
 from abca_deploy.report import markdown_table, text_table
-from abca_deploy.settings import Command, Lines
+from abca_deploy.settings import STACK_NAME_FORM, Command, Lines, StackName
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from abca_deploy.report import Reporter
 
 _REVISION = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@^~{}-]{0,255}$")
-_STACK = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 _SHOWN_FILES = 5
 
 
@@ -50,10 +49,10 @@ class ChangesSettings(PlatformSettings):
                          "root.", json_schema_extra={"metavar": "DIR"})
     dockerfile: str = Field("agent/Dockerfile", description="The Dockerfile for @image, relative to "
                             "--context.", json_schema_extra={"metavar": "PATH"})
-    stack_name: str | None = Field(None, description=(
+    stack_name: StackName | None = Field(None, description=(
         "Diff each filter from the last successful deploy of this stack (the GitHub deployments "
         "`abca-deploy record` wrote for environment abca-<filter>-<stack>); without a record, from --base."),
-        json_schema_extra={"form": "a CloudFormation stack name", "metavar": "NAME"})
+        json_schema_extra={"form": STACK_NAME_FORM, "metavar": "NAME"})
     repo: str = Field(".", description="The git checkout to diff (default: the current directory).",
                       json_schema_extra={"metavar": "DIR"})
 
@@ -84,13 +83,6 @@ class ChangesSettings(PlatformSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("stack_name")
-    @classmethod
-    def _stack(cls, value: str | None) -> str | None:
-        if value is not None and not _STACK.match(value):
-            msg = "is not a CloudFormation stack name (letters, digits and '-', starting with a letter)"
-            raise ValueError(msg)
-        return value
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,10 @@ one; both are notices, exit 0, so the first infrastructure deploy of a new stack
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from abca_deploy.aws.cloudformation import pick_output
 from abca_deploy.errors import DriftDetected, UserError
@@ -24,7 +23,7 @@ from abca_deploy.gates.images import judge
 from abca_deploy.gates.template import Pseudo, TemplateImage, template_image
 from abca_deploy.identifiers import RUNTIME_ARN
 from abca_deploy.report import markdown_table, text_table
-from abca_deploy.settings import Command, CommandSettings, Region, SsmParameterName
+from abca_deploy.settings import STACK_REF_FORM, Command, CommandSettings, Region, SsmParameterName, StackRef
 
 if TYPE_CHECKING:
     from abca_deploy.aws.agentcore import AgentCoreControl
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     from abca_deploy.gates.images import Verdict
     from abca_deploy.report import Reporter
 
-_STACK = re.compile(
-    r"^(?:[A-Za-z][A-Za-z0-9-]{0,127}|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{12}:stack/.+)$")
 # A stack in one of these states has no runtime yet: its creation is under review, failed, or was rolled back.
 _NOT_CREATED = {"REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_FAILED", "ROLLBACK_IN_PROGRESS",
                 "ROLLBACK_FAILED", "ROLLBACK_COMPLETE", "DELETE_COMPLETE"}
@@ -43,9 +40,9 @@ _NOT_CREATED = {"REVIEW_IN_PROGRESS", "CREATE_IN_PROGRESS", "CREATE_FAILED", "RO
 class DriftSettings(CommandSettings):
     """Flags of ``abca-deploy drift``."""
 
-    stack_name: str = Field(
+    stack_name: StackRef = Field(
         description="The CloudFormation stack that defines the runtime (ABCA: backgroundagent-dev).",
-        json_schema_extra={"form": "a stack name or ARN", "metavar": "NAME"})
+        json_schema_extra={"form": STACK_REF_FORM, "metavar": "NAME"})
     image_parameter: SsmParameterName = Field(None, description=(
         "SSM parameter that records the published image (publish --image-parameter); default: the parameter "
         "the template reads, if any. One that does not exist yet means no CI publish yet (a notice)."),
@@ -55,14 +52,6 @@ class DriftSettings(CommandSettings):
                                 json_schema_extra={"metavar": "KEY"})
     aws_region: Region = Field(None, description="AWS region (default: AWS_REGION or the AWS config).",
                            json_schema_extra={"metavar": "REGION", "form": "an AWS region such as us-east-1"})
-
-    @field_validator("stack_name")
-    @classmethod
-    def _stack(cls, value: str) -> str:
-        if not _STACK.match(value):
-            msg = "is not a CloudFormation stack name (letters, digits and '-', starting with a letter)"
-            raise ValueError(msg)
-        return value
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from abca_deploy.gates.deployments import PlatformSettings, environment_name, require
-from abca_deploy.settings import Command
+from abca_deploy.settings import STACK_NAME_FORM, Command, StackName
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
-_STACK = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 DESCRIPTION_LIMIT = 140  # GitHub rejects longer deployment descriptions
 
 
@@ -35,8 +34,8 @@ class RecordSettings(PlatformSettings):
     lifecycle: str = Field(description="The lifecycle deployed: a filter name of `changes` (runtime, "
                            "infra, config, ...).",
                            json_schema_extra={"form": "a filter name", "metavar": "LIFECYCLE"})
-    stack_name: str = Field(description="The stack it was deployed to.",
-                            json_schema_extra={"form": "a CloudFormation stack name", "metavar": "NAME"})
+    stack_name: StackName = Field(description="The stack it was deployed to.",
+                                  json_schema_extra={"form": STACK_NAME_FORM, "metavar": "NAME"})
     sha: str | None = Field(None, description="The commit deployed, 40 hex digits (default: GITHUB_SHA).",
                             json_schema_extra={"form": "a full commit SHA", "metavar": "SHA"})
     description: str | None = Field(None, description=(
@@ -50,14 +49,6 @@ class RecordSettings(PlatformSettings):
     def _lifecycle(cls, value: str) -> str:
         if not _NAME.match(value):
             msg = "is not a filter name (letters, digits, '_' or '-')"
-            raise ValueError(msg)
-        return value
-
-    @field_validator("stack_name")
-    @classmethod
-    def _stack(cls, value: str) -> str:
-        if not _STACK.match(value):
-            msg = "is not a CloudFormation stack name (letters, digits and '-', starting with a letter)"
             raise ValueError(msg)
         return value
 

@@ -16,7 +16,16 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from abca_deploy.repos import cedar, files, models
 from abca_deploy.repos import validate as v
 from abca_deploy.repos.schema import BY_NAME, Value
-from abca_deploy.settings import CommaList, CommandSettings, Lines, Region, looks_like_credential, matching
+from abca_deploy.settings import (
+    STACK_REF_FORM,
+    CommaList,
+    CommandSettings,
+    Lines,
+    Region,
+    StackRef,
+    looks_like_credential,
+    matching,
+)
 
 FLAG_FIELDS = {
     "compute_type": "compute_type", "runtime_arn": "runtime_arn", "model": "model_id",
@@ -52,11 +61,6 @@ EnvName = Annotated[str, AfterValidator(env_var_name)]
 """The name of an environment variable that holds a token (never the token)."""
 
 
-_STACK = r"[A-Za-z][A-Za-z0-9-]{0,127}"
-StackName = Annotated[str, matching(
-    rf"{_STACK}|arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:\d{{12}}:stack/{_STACK}/[A-Za-z0-9-]+",
-    "is not a CloudFormation stack name")]
-"""A stack name or stack ARN, as CloudFormation names them."""
 TableName = Annotated[str | None, matching(r"[A-Za-z0-9_.-]{3,255}", "is not a DynamoDB table name")]
 """An optional DynamoDB table name."""
 
@@ -68,10 +72,9 @@ def _form(attribute: str, metavar: str = "VALUE") -> Any:
 class TableSettings(CommandSettings):
     """Where the repo table is: its name, or the stack whose ``RepoTableName`` output names it."""
 
-    stack_name: StackName = Field(
+    stack_name: StackRef = Field(
         "backgroundagent-dev", description="Stack whose RepoTableName output names the table.",
-        json_schema_extra={"form": "a stack name (a letter, then letters, digits or '-'; at most 128) or "
-                                   "a stack ARN"})
+        json_schema_extra={"form": STACK_REF_FORM})
     repo_table: TableName = Field(None, description="The repo table's name (skips the stack lookup).",
                                   json_schema_extra={"form": "3-255 letters, digits, '_', '.' or '-'"})
     aws_region: Region = Field(None, description="AWS region (default: AWS_REGION).",

@@ -22,9 +22,19 @@ from abca_deploy.identifiers import (
     ECR_URI,
     RUNTIME_ARN,
     RUNTIME_ID,
-    STACK_NAME,
 )
-from abca_deploy.settings import CommandSettings, Lines, Region, SsmParameterName, matching, split_lines
+from abca_deploy.settings import (
+    STACK_NAME_FORM,
+    STACK_REF_FORM,
+    CommandSettings,
+    Lines,
+    Region,
+    SsmParameterName,
+    StackName,
+    StackRef,
+    matching,
+    split_lines,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -105,7 +115,9 @@ class RuntimeTarget(CommandSettings):
     runtime_arn: RuntimeArn = Field(
         None, description="AgentCore runtime ARN.",
         json_schema_extra={"form": "arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>"})
-    stack_name: str | None = Field(None, description="CloudFormation stack whose output is the runtime ARN.")
+    stack_name: StackRef | None = Field(
+        None, description="CloudFormation stack whose output is the runtime ARN.",
+        json_schema_extra={"form": STACK_REF_FORM, "metavar": "NAME"})
     runtime_output: str = Field("RuntimeArn", description="The stack output holding the runtime ARN.")
     aws_region: Region = Field(None, description="AWS region (default: AWS_REGION).",
                            json_schema_extra={"form": "an AWS region such as us-east-1"})
@@ -237,10 +249,9 @@ class RollbackSettings(LeaseSettings):
 class AdoptSettings(CommandSettings):
     """``abca-deploy runtime adopt``: the first step of integrating a live ABCA stack (integrations/abca)."""
 
-    stack_name: Annotated[str, matching(STACK_NAME, "is not a CloudFormation stack name")] = Field(
+    stack_name: StackName = Field(
         description="The ABCA stack whose runtime image is adopted (its output names the runtime).",
-        json_schema_extra={"form": "a letter, then letters, digits and '-' (ABCA: backgroundagent-dev)",
-                           "metavar": "NAME"})
+        json_schema_extra={"form": STACK_NAME_FORM, "metavar": "NAME"})
     runtime_output: str = Field("RuntimeArn", description="The stack output holding the runtime ARN.",
                                 json_schema_extra={"metavar": "KEY"})
     image_repository: Annotated[str | None, matching(
