@@ -95,7 +95,8 @@ def test_wait_timeout_range(value: int) -> None:
             parse(PUBLISH, "p", argv)
 
 
-@pytest.mark.parametrize("name", ["1stack", "stack_name", "s" * 129, "arn:aws:cloudformation:us-east-1:1:stack/x"])
+@pytest.mark.parametrize(
+    "name", ["1stack", "stack_name", "s" * 129, "arn:aws:cloudformation:us-east-1:1:stack/x"])
 def test_the_runtime_commands_refuse_a_stack_name_cloudformation_would(name: str) -> None:
     with pytest.raises(UserError) as info:
         parse(PUBLISH, "p", ["--stack-name", name])
