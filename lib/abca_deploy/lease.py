@@ -69,8 +69,8 @@ class Owner:
 
     def describe(self) -> str:
         """One line for messages."""
-        where = "" if self.run == "local" else f"{self.run} "
-        return f"{where}on {self.host}, pid {self.pid}"
+        where = "a local run" if self.run == "local" else self.run
+        return f"{where} on {self.host}, pid {self.pid}"
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form stored in a generation."""
