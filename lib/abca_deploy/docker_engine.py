@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import OperationFailed, UserError
+from abca_deploy.identifiers import DIGEST
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +24,6 @@ DOCKER_HINT = (
     "Start a Docker Engine and make it reachable (DOCKER_HOST or /var/run/docker.sock). On Debian: "
     "`apt-get install -y docker.io docker-registry` then `dockerd &` as root, or run `scripts/bootstrap`."
 )
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ class DockerEngine:
         except docker.errors.APIError as exc:
             msg = f"docker push of {repository}:{tag} failed: {exc.explanation or exc}"
             raise OperationFailed(msg, title="Push failed") from None
-        if not _DIGEST.fullmatch(digest):
+        if not DIGEST.fullmatch(digest):
             msg = f"docker push of {repository}:{tag} did not report a digest."
             raise OperationFailed(msg, title="Push failed")
         pushed = sum(layers.values())

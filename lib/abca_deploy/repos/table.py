@@ -53,14 +53,7 @@ class RepoTable:
 
     def scan(self) -> list[RepoRow]:
         """Every row (all pages), read consistently."""
-        rows: list[RepoRow] = []
-        kwargs: dict[str, Any] = {"TableName": self.name, "ConsistentRead": True}
-        while True:
-            page = self._call("scan", **kwargs)
-            rows += [row_from_item(item) for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return rows
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self._scan_all({"TableName": self.name, "ConsistentRead": True})
 
     def page(self, limit: int, after: str | None = None,
              status: str | None = None) -> tuple[list[RepoRow], str | None]:
@@ -78,12 +71,15 @@ class RepoTable:
 
     def active_egress(self) -> list[RepoRow]:
         """The active rows, read consistently, holding only ``repo``, ``status`` and ``egress_allowlist``."""
-        rows: list[RepoRow] = []
-        kwargs: dict[str, Any] = {
+        return self._scan_all({
             "TableName": self.name, "ConsistentRead": True, "FilterExpression": "#s = :a",
             "ProjectionExpression": "#r, #s, #e",
             "ExpressionAttributeNames": {"#r": "repo", "#s": "status", "#e": "egress_allowlist"},
-            "ExpressionAttributeValues": {":a": {"S": ACTIVE}}}
+            "ExpressionAttributeValues": {":a": {"S": ACTIVE}}})
+
+    def _scan_all(self, kwargs: dict[str, Any]) -> list[RepoRow]:
+        """Every row a Scan with ``kwargs`` returns, following ``LastEvaluatedKey`` over all pages."""
+        rows: list[RepoRow] = []
         while True:
             page = self._call("scan", **kwargs)
             rows += [row_from_item(item) for item in page.get("Items", [])]
