@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import jwt
 import pytest
+from tests.support.ports import free_port
 from tests.support.repo_api import ensure_platform
 
 from abca_deploy.cli import main
@@ -24,12 +24,6 @@ from abca_deploy.sandbox.state import ServiceRecord, State, save
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_token_prints_an_id_token_for_each_seeded_user(
@@ -87,7 +81,7 @@ def test_the_gateway_process_serves_the_api_and_stops_on_sigterm(moto_env: str, 
     from abca_deploy.sandbox.cognito import BY_NAME
 
     stack, pool, _ = ensure_platform()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
     log = (tmp_path / "api.log").open("w")
     process = subprocess.Popen(

@@ -14,12 +14,12 @@ import json
 import os
 import shutil
 import signal
-import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from tests.support.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -36,13 +36,6 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/abca-test-runtime"
 INSTANCE = "pytest"
 SETTLED_TIMEOUT = 120.0  # generous: image pulls and container starts on a loaded 2-core machine
 POLL = 0.2
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ecr_uri(repository: str, reference: str) -> str:

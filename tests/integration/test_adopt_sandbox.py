@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from tests.integration.conftest import EXAMPLES
-from tests.integration.test_sandbox_integrated import _free_ports
+from tests.support.ports import sandbox_flags
 
 from abca_deploy.build.registry import Registry
 from abca_deploy.cli import main
@@ -56,9 +56,7 @@ def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pyt
         docker.from_env(timeout=10).ping()
     except Exception as exc:
         pytest.skip(f"no Docker Engine: {exc}")
-    moto, registry, emulator, api = _free_ports(4)
-    args = ["--state-dir", str(tmp_path / "state"), "--moto-port", str(moto),
-            "--registry-port", str(registry), "--emulator-port", str(emulator), "--api-port", str(api)]
+    args = sandbox_flags(tmp_path / "state")
     code, _, err = _cli(capsys, "sandbox", "up", *args)
     assert code == 0, err
     _, env, _ = _cli(capsys, "sandbox", "env", *args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.support.ports import free_port
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,12 +24,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.docker
 
 INSTANCE = "pytest-process"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _health(url: str) -> dict[str, Any] | None:
@@ -46,7 +40,7 @@ def test_module_entry_point_serves_and_cleans_up_on_sigterm(
 ) -> None:
     import boto3
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     argv = [sys.executable, "-m", "abca_deploy.sandbox.emulator", "--host", "127.0.0.1", "--port", str(port),
             "--registry", registry.host, "--instance", INSTANCE, "--ping-timeout", "30"]

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from tests.support.ports import sandbox_flags
 
 from abca_deploy import abca_stack
 from abca_deploy.cli import main
@@ -25,17 +25,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.docker
 STACK = "backgroundagent-dev"
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
@@ -54,17 +43,7 @@ def sandbox_args(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator
         if os.environ.get("CI"):
             raise  # CI must have an engine (scripts/bootstrap starts one)
         pytest.skip(f"no Docker Engine: {exc}")
-    moto, registry, emulator = _free_ports(3)
-    args = [
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--moto-port",
-        str(moto),
-        "--registry-port",
-        str(registry),
-        "--emulator-port",
-        str(emulator),
-    ]
+    args = sandbox_flags(tmp_path / "state", api=False)
     yield args
     main(["sandbox", "down", *args])
     capsys.readouterr()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from tests.support.ports import free_port, free_ports, sandbox_flags
 
 from abca_deploy.cli import main
 from abca_deploy.sandbox import process
@@ -40,17 +41,6 @@ def _docker() -> Any:
     return client
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
     code = main([*argv, "--output", "json"])
     out, err = capsys.readouterr()
@@ -66,9 +56,7 @@ def engine() -> Iterator[Any]:
 
 @pytest.fixture
 def sandbox_args(engine: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[list[str]]:
-    moto, registry, emulator, api = _free_ports(4)
-    args = ["--state-dir", str(tmp_path / "state"), "--moto-port", str(moto),
-            "--registry-port", str(registry), "--emulator-port", str(emulator), "--api-port", str(api)]
+    args = sandbox_flags(tmp_path / "state")
     yield args
     main(["sandbox", "down", *args])  # cleans up even when the test failed half-way
     capsys.readouterr()
@@ -228,7 +216,7 @@ def test_a_port_taken_by_another_process_fails_clearly(
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        others = [p for p in _free_ports(3) if p != port][:2]
+        others = [p for p in free_ports(3) if p != port][:2]
         code = main(["sandbox", "up", "--state-dir", str(tmp_path / "s"), "--moto-port", str(port),
                      "--registry-port", str(others[0]), "--emulator-port", str(others[1])])
     err = capsys.readouterr().err
@@ -253,6 +241,6 @@ def test_without_registry_binary_or_image_the_error_says_what_to_install(
         pass
     monkeypatch.setattr(registry, "registry_binary", lambda: None)
     with pytest.raises(OperationFailed) as failure:
-        registry.start(tmp_path, _free_ports(1)[0], docker=engine, instance="no-binary-test")
+        registry.start(tmp_path, free_port(), docker=engine, instance="no-binary-test")
     assert "apt-get install -y docker-registry" in failure.value.one_line()
     assert engine.containers.list(all=True, filters={"label": f"{LABEL}=no-binary-test"}) == []

@@ -11,11 +11,11 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-import socket
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from tests.support.ports import sandbox_flags
 
 from abca_deploy import abca_stack
 from abca_deploy.cli import main
@@ -30,17 +30,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.docker
 STACK = "backgroundagent-dev"
 TOKEN = "ghp_SandboxRepoToken0123456789abcdefABCD"
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
@@ -62,9 +51,7 @@ def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
         if os.environ.get("CI"):
             raise  # CI must have an engine (scripts/bootstrap starts one)
         pytest.skip(f"no Docker Engine: {exc}")
-    moto, registry, emulator = _free_ports(3)
-    args = ["--state-dir", str(tmp_path / "state"), "--moto-port", str(moto),
-            "--registry-port", str(registry), "--emulator-port", str(emulator)]
+    args = sandbox_flags(tmp_path / "state", api=False)
     try:
         code, up = _cli(capsys, "sandbox", "up", *args, "--shape", "integrated")
         assert code == 0, up

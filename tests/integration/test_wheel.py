@@ -15,13 +15,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.ports import sandbox_flags
 
 pytestmark = pytest.mark.docker
 
@@ -51,17 +51,6 @@ def _docker_up() -> None:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"no Docker Engine: {exc}")
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 class Venv:
@@ -134,10 +123,8 @@ def test_the_wheel_runs_the_sandbox_and_a_publish_from_a_fresh_venv(tmp_path: Pa
     assert Path(imported).is_relative_to(tmp_path / "venv"), imported
     assert not Path(imported).is_relative_to(ROOT)
 
-    moto, registry, emulator, api = _free_ports(4)
     state = tmp_path / "state"
-    sandbox = ["--state-dir", str(state), "--moto-port", str(moto), "--registry-port", str(registry),
-               "--emulator-port", str(emulator), "--api-port", str(api)]
+    sandbox = sandbox_flags(state)
 
     # Without the extra: one line naming exactly what to install, and nothing started.
     code, _, err = venv.cli("sandbox", "up", *sandbox)
