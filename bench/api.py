@@ -53,7 +53,7 @@ def platform(moto: str) -> str:
     import boto3
 
     from abca_deploy.aws.cognito import Cognito
-    from abca_deploy.sandbox import cognito
+    from abca_deploy.sandbox import cognito, platform_spec
 
     def client(service: str) -> Any:
         return boto3.session.Session().client(
@@ -67,16 +67,7 @@ def platform(moto: str) -> str:
     pool, _ = cognito.ensure_pool(client("cognito-idp"))
     template = cognito.with_api(
         {
-            "Resources": {
-                "RepoTable": {
-                    "Type": "AWS::DynamoDB::Table",
-                    "Properties": {
-                        "KeySchema": [{"AttributeName": "repo", "KeyType": "HASH"}],
-                        "AttributeDefinitions": [{"AttributeName": "repo", "AttributeType": "S"}],
-                        "BillingMode": "PAY_PER_REQUEST",
-                    },
-                }
-            },
+            "Resources": {"RepoTable": platform_spec.repo_table_resource()},
             "Outputs": {"RepoTableName": {"Value": {"Ref": "RepoTable"}}},
         },
         pool,

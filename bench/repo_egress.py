@@ -25,18 +25,10 @@ from typing import Any
 
 from repo_sync import repos_yaml, start_platform  # bench/repo_sync.py: the same repos and stack
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-class NullRunner:
-    """The emulator runs no container here: only its Route 53 Resolver is used."""
-
-    def count(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        return None
-
-    def retain(self, keep: object) -> None:
-        return None
+from tests.support.standin import NullRunner  # noqa: E402  the emulator runs no container here
 
 
 def integrate(stack: str) -> tuple[Any, str]:

@@ -59,11 +59,10 @@ def start_platform() -> tuple[object, str]:
                       AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
     import boto3
 
+    from abca_deploy.sandbox.platform_spec import repo_table_resource
+
     template = {
-        "Resources": {"RepoTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
-            "KeySchema": [{"AttributeName": "repo", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "repo", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST"}}},
+        "Resources": {"RepoTable": repo_table_resource()},
         "Outputs": {"RepoTableName": {"Value": {"Ref": "RepoTable"}},
                     "BedrockModelIds": {"Value": ",".join(m.removeprefix("global.") for m in MODELS)},
                     "BedrockGeoRegion": {"Value": "global"}},

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from tests.support.standin import NullRunner
 
 from abca_deploy import abca_stack
 from abca_deploy.gates.template import Pseudo, template_image
@@ -27,17 +28,6 @@ RUNTIME = {
     "agentRuntimeArn": f"arn:aws:bedrock-agentcore:us-east-1:{spec.ACCOUNT}:runtime/rt-0123456789",
     **spec.create_runtime_request("arn:aws:secretsmanager:us-east-1:123456789012:secret:s", IMAGE),
 }
-
-
-class NullRunner:
-    def count(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        return None
-
-    def retain(self, keep: object) -> None:
-        return None
 
 
 @pytest.fixture

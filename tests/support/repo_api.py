@@ -165,19 +165,11 @@ def ensure_platform(extra_outputs: dict[str, str] | None = None) -> tuple[RepoSt
     """The ABCA-shaped stack on the current moto endpoint: tables, user pool, outputs (plus ``extra_outputs``,
     e.g. an integrated stack's)."""
     from abca_deploy.sandbox import cognito
+    from abca_deploy.sandbox.platform_spec import repo_table_resource
 
     pool, _ = cognito.ensure_pool(boto3.client("cognito-idp"))
     template = {
-        "Resources": {
-            "RepoTable": {
-                "Type": "AWS::DynamoDB::Table",
-                "Properties": {
-                    "KeySchema": [{"AttributeName": "repo", "KeyType": "HASH"}],
-                    "AttributeDefinitions": [{"AttributeName": "repo", "AttributeType": "S"}],
-                    "BillingMode": "PAY_PER_REQUEST",
-                },
-            }
-        },
+        "Resources": {"RepoTable": repo_table_resource()},
         "Outputs": {"RepoTableName": {"Value": {"Ref": "RepoTable"}}},
     }
     template = cognito.with_api(template, pool, "http://127.0.0.1/v1/")

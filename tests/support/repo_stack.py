@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
+from tests.support.standin import NullRunner
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -117,16 +119,15 @@ def create_stack(name: str = STACK, extra_outputs: dict[str, str] | None = None,
     Custom resources are kept in the template (GetTemplate returns them) but never created: moto would try to
     invoke their provider, so they carry a condition that is false.
     """
+    from abca_deploy.sandbox.platform_spec import repo_table_resource
+
     outputs: dict[str, Any] = {"RepoTableName": {"Value": {"Ref": "RepoTable"}}}
     outputs.update({key: {"Value": value} for key, value in (extra_outputs or {}).items()})
     extra = {key: {**value, "Condition": "Never"} if value["Type"].startswith("Custom::") else value
              for key, value in (resources or {}).items()}
     template = {
         "Conditions": {"Never": {"Fn::Equals": ["synth", "deploy"]}},
-        "Resources": {"RepoTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
-            "KeySchema": [{"AttributeName": "repo", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "repo", "AttributeType": "S"}],
-            "BillingMode": "PAY_PER_REQUEST"}}, **extra},
+        "Resources": {"RepoTable": repo_table_resource(), **extra},
         "Outputs": outputs,
     }
     cfn = boto3.client("cloudformation")
@@ -220,19 +221,6 @@ def repo_actions(tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.
                        "GITHUB_API_URL": fake_github.url}.items():
         monkeypatch.setenv(key, value)
     return ActionsEnv(output_file, summary_file, capsys)
-
-
-class NullRunner:
-    """An emulator runner for tests that never create a runtime (only Route 53 Resolver is used)."""
-
-    def count(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        return None
-
-    def retain(self, keep: object) -> None:
-        return None
 
 
 @pytest.fixture

@@ -77,6 +77,20 @@ class StandIn(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
+class NullRunner:
+    """An emulator runner with no containers, for tests and benches that never create a runtime (only the
+    emulator's Route 53 Resolver is used)."""
+
+    def count(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None
+
+    def retain(self, keep: object) -> None:
+        return None
+
+
 class StandInRunner:
     """Every container is 'healthy' at ``port``; ``down`` makes the next ensure of an existing one dead."""
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.config import Config
+from tests.support.standin import NullRunner
 
 from abca_deploy.sandbox.emulator.firewall import SETTLE_SECONDS
 from abca_deploy.sandbox.emulator.server import EmulatorServer
@@ -26,19 +27,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 TARGET = "Route53Resolver"
-
-
-class NullRunner:
-    """No containers: these tests never create a runtime."""
-
-    def count(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        return None
-
-    def retain(self, keep: object) -> None:
-        return None
 
 
 class Clock:

@@ -26,6 +26,20 @@ IMAGE_TAG = "sandbox-seed"
 SEED_MESSAGE = "hello from the seeded runtime (abca-deploy sandbox up)"
 
 
+def repo_table_resource() -> dict[str, Any]:
+    """ABCA's repo table as a CloudFormation resource: key ``repo`` (S), on demand, TTL on ``ttl``
+    (soft-deleted rows expire). A fresh dict each call: callers may extend it."""
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "KeySchema": [{"AttributeName": "repo", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "repo", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
+        },
+    }
+
+
 def image_uri(digest: str) -> str:
     """The ECR URI of the seeded image, pinned by digest."""
     return f"{ECR_HOST}/{ECR_REPOSITORY}@{digest}"
@@ -103,15 +117,7 @@ def stack_template(runtime: dict[str, Any], secret_arn: str) -> dict[str, Any]:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "ABCA-shaped platform seeded by `abca-deploy sandbox up`.",
         "Resources": {
-            "RepoTable": {
-                "Type": "AWS::DynamoDB::Table",
-                "Properties": {
-                    "KeySchema": [{"AttributeName": "repo", "KeyType": "HASH"}],
-                    "AttributeDefinitions": [{"AttributeName": "repo", "AttributeType": "S"}],
-                    "BillingMode": "PAY_PER_REQUEST",
-                    "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
-                },
-            },
+            "RepoTable": repo_table_resource(),
             "AgentRepository": {
                 "Type": "AWS::ECR::Repository",
                 "Properties": {"RepositoryName": ECR_REPOSITORY, "ImageTagMutability": "IMMUTABLE"},
