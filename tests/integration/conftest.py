@@ -38,6 +38,23 @@ SETTLED_TIMEOUT = 120.0  # generous: image pulls and container starts on a loade
 POLL = 0.2
 
 
+def upload_blob(registry_host: str, repository: str, data: bytes) -> str:
+    """Upload ``data`` as a blob of ``repository`` (a monolithic POST then PUT, OCI distribution spec) and
+    return its digest."""
+    import urllib.request
+
+    digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
+    start = urllib.request.Request(f"http://{registry_host}/v2/{repository}/blobs/uploads/", method="POST")
+    with urllib.request.urlopen(start, timeout=30) as answer:
+        location = answer.headers["Location"]
+    location = location if location.startswith("http") else f"http://{registry_host}{location}"
+    joiner = "&" if "?" in location else "?"
+    upload = urllib.request.Request(f"{location}{joiner}digest={digest}", data=data, method="PUT",
+                                    headers={"Content-Type": "application/octet-stream"})
+    with urllib.request.urlopen(upload, timeout=30):
+        return digest
+
+
 def ecr_uri(repository: str, reference: str) -> str:
     """The ECR form of an image in the sandbox registry (``:tag`` or ``@sha256:...``)."""
     separator = "@" if reference.startswith("sha256:") else ":"
@@ -350,24 +367,12 @@ def push_foreign_arch_image(registry_host: str, repository: str, tag: str, arch:
                          "rootfs": {"type": "layers", "diff_ids": [diff_id]}}).encode()
     base = f"http://{registry_host}/v2/{repository}"
 
-    def blob(data: bytes) -> str:
-        digest = f"sha256:{hashlib.sha256(data).hexdigest()}"
-        start = urllib.request.Request(f"{base}/blobs/uploads/", method="POST")
-        with urllib.request.urlopen(start, timeout=30) as answer:
-            location = answer.headers["Location"]
-        location = location if location.startswith("http") else f"http://{registry_host}{location}"
-        joiner = "&" if "?" in location else "?"
-        upload = urllib.request.Request(f"{location}{joiner}digest={digest}", data=data, method="PUT",
-                                        headers={"Content-Type": "application/octet-stream"})
-        with urllib.request.urlopen(upload, timeout=30):
-            return digest
-
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
         "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config),
-                   "digest": blob(config)},
+                   "digest": upload_blob(registry_host, repository, config)},
         "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": len(layer),
-                    "digest": blob(layer)}],
+                    "digest": upload_blob(registry_host, repository, layer)}],
     }).encode()
     media_type = "application/vnd.docker.distribution.manifest.v2+json"
     put = urllib.request.Request(f"{base}/manifests/{tag}", data=manifest, method="PUT",

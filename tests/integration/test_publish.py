@@ -100,26 +100,19 @@ def settings_of(config: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
-@pytest.fixture
-def sandbox(
-    moto_env: str,
-    registry: Registry,
-    base_image: str,
-    agent_image: Callable[..., str],
-    emulator_factory: Callable[..., Any],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-) -> Platform:
-    emulator = emulator_factory(ping_timeout=10.0)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL", emulator.url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", emulator.url)
+def seeded_platform(emulator_url: str, registry: Registry, base_image: str, agent_image: Callable[..., str],
+                    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -> Platform:
+    """An ABCA-shaped runtime READY on a seed image in the emulator at ``emulator_url``, publishing from
+    a copy of the example agent, with the environment a publish on the sandbox needs."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL", emulator_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE", emulator_url)
     monkeypatch.setenv("ABCA_ECR_REGISTRY_ENDPOINT", registry.host)
     monkeypatch.setenv("ABCA_PLATFORM", HOST_PLATFORM)
     monkeypatch.setenv("ABCA_DEFAULT_BUILD_ARGS", f"BASE_IMAGE={base_image}")
     boto3.client("ecr").create_repository(repositoryName=TEST_REPOSITORY)
     seed = agent_image(message="seed version")
     created = boto3.client("bedrock-agentcore-control").create_agent_runtime(
-        agentRuntimeName=unique_name("publish"),
+        agentRuntimeName=unique_name(name),
         roleArn=ROLE_ARN,
         agentRuntimeArtifact={"containerConfiguration": {"containerUri": seed}},
         **ABCA_SETTINGS,
@@ -132,6 +125,20 @@ def sandbox(
         time.sleep(0.2)
     assert plat.runtime()["status"] == "READY"
     return plat
+
+
+@pytest.fixture
+def sandbox(
+    moto_env: str,
+    registry: Registry,
+    base_image: str,
+    agent_image: Callable[..., str],
+    emulator_factory: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Platform:
+    emulator = emulator_factory(ping_timeout=10.0)
+    return seeded_platform(emulator.url, registry, base_image, agent_image, monkeypatch, tmp_path, "publish")
 
 
 def test_changed_agent_is_deployed_and_served_with_every_setting_intact(

@@ -7,14 +7,11 @@ or a crashing container must fail and roll back in both; the smoke-test session 
 
 from __future__ import annotations
 
-import shutil
-import time
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
-from tests.integration.conftest import EXAMPLES, ROLE_ARN, TEST_REPOSITORY, list_agent_containers, unique_name
-from tests.integration.test_publish import ABCA_SETTINGS, HOST_PLATFORM, Platform
+from tests.integration.conftest import list_agent_containers
+from tests.integration.test_publish import Platform, seeded_platform
 
 from abca_deploy.runtime.config import container_uri
 
@@ -37,23 +34,7 @@ def platform(request: pytest.FixtureRequest, moto_env: str, registry: Registry, 
              monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[Platform, EmulatorServer]:
     """An ABCA-shaped runtime (READY on a seed image) on an emulator using the parametrized form."""
     emulator = emulator_factory(ping_timeout=10.0, container_errors=request.param)
-    for name in ("BEDROCK_AGENTCORE_CONTROL", "BEDROCK_AGENTCORE"):
-        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{name}", emulator.url)
-    monkeypatch.setenv("ABCA_ECR_REGISTRY_ENDPOINT", registry.host)
-    monkeypatch.setenv("ABCA_PLATFORM", HOST_PLATFORM)
-    monkeypatch.setenv("ABCA_DEFAULT_BUILD_ARGS", f"BASE_IMAGE={base_image}")
-    boto3.client("ecr").create_repository(repositoryName=TEST_REPOSITORY)
-    seed = agent_image(message="seed version")
-    created = boto3.client("bedrock-agentcore-control").create_agent_runtime(
-        agentRuntimeName=unique_name("forms"), roleArn=ROLE_ARN,
-        agentRuntimeArtifact={"containerConfiguration": {"containerUri": seed}}, **ABCA_SETTINGS)
-    context = tmp_path / "examples"
-    shutil.copytree(EXAMPLES, context)
-    plat = Platform(created["agentRuntimeId"], created["agentRuntimeArn"], context, seed)
-    deadline = time.monotonic() + 120
-    while plat.runtime()["status"] == "CREATING" and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert plat.runtime()["status"] == "READY"
+    plat = seeded_platform(emulator.url, registry, base_image, agent_image, monkeypatch, tmp_path, "forms")
     return plat, emulator
 
 

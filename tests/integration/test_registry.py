@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.integration.conftest import upload_blob
 
 from abca_deploy.build.facts import read_image
 from abca_deploy.build.registry import DOCKER_MANIFEST, Registry
@@ -17,21 +17,6 @@ if TYPE_CHECKING:
     from abca_deploy.sandbox.registry import Registry as RunningRegistry
 
 pytestmark = pytest.mark.docker
-
-
-def _upload(registry: Registry, repository: str, data: bytes) -> str:
-    import urllib.request
-
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    start = urllib.request.Request(f"http://{registry.host}/v2/{repository}/blobs/uploads/", method="POST")
-    with urllib.request.urlopen(start, timeout=30) as answer:
-        location = answer.headers["Location"]
-    location = location if location.startswith("http") else f"http://{registry.host}{location}"
-    joiner = "&" if "?" in location else "?"
-    put = urllib.request.Request(f"{location}{joiner}digest={digest}", data=data, method="PUT",
-                                 headers={"Content-Type": "application/octet-stream"})
-    with urllib.request.urlopen(put, timeout=30):
-        return digest
 
 
 @pytest.fixture
@@ -44,9 +29,9 @@ def image(registry: RunningRegistry) -> tuple[Registry, str]:
     config = json.dumps({"os": "linux", "architecture": "arm64", "rootfs": {"type": "layers"}}).encode()
     body = {"schemaVersion": 2, "mediaType": DOCKER_MANIFEST,
             "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config),
-                       "digest": _upload(client, "build-test/app", config)},
+                       "digest": upload_blob(client.host, "build-test/app", config)},
             "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": len(layer),
-                        "digest": _upload(client, "build-test/app", layer)}]}
+                        "digest": upload_blob(client.host, "build-test/app", layer)}]}
     raw = json.dumps(body).encode()
     digest = client.put_manifest("build-test/app", "one",
                                  Manifest(media_type=DOCKER_MANIFEST, digest="", body=body, raw=raw))
