@@ -123,3 +123,20 @@ def test_a_gzip_trailer_gives_the_unpacked_size_and_wraps_only_when_the_compress
     isize: int, compressed: int, unpacked: int,
 ) -> None:
     assert unwrap(isize, compressed) == unpacked
+
+
+@pytest.mark.parametrize(("endpoint", "pulled_from"), [
+    (None, "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/agent"),  # real ECR
+    ("127.0.0.1:5000", "127.0.0.1:5000/abca/agent"),  # the sandbox registry
+])
+def test_the_live_image_is_a_cache_source_pinned_once_to_its_digest(tmp_path: Path, endpoint: str | None,
+                                                                      pulled_from: str) -> None:
+    from abca_deploy.runtime.image import plan_image
+    from abca_deploy.runtime.settings import PublishSettings
+
+    (tmp_path / "agent").mkdir()
+    (tmp_path / "agent" / "Dockerfile").write_text("FROM scratch\n")
+    settings = PublishSettings(runtime_id="rt-0123456789", context=str(tmp_path),
+                               dockerfile="agent/Dockerfile", ecr_registry_endpoint=endpoint, tags=["t1"])
+    plan = plan_image(settings, "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/agent", live_image=LIVE)
+    assert plan.live_image == f"{pulled_from}@sha256:{'a' * 64}"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from abca_deploy.build.limits import AGENTCORE_IMAGE_LIMIT, check_image, sizes_text
 from abca_deploy.errors import UserError
-from abca_deploy.identifiers import ECR_URI
+from abca_deploy.identifiers import ECR_URI, digest_of, repository_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -153,10 +153,10 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
     digest = (hashing.result() if hashing
               else context_digest(context, settings.dockerfile, args, settings.platform))
     extra = tuple(dict.fromkeys(settings.tags)) if settings.tags else tuple(filter(None, [git_sha(context)]))
-    live_match = ECR_URI.match(live_image or "")
+    live_digest = digest_of(live_image) if live_image and ECR_URI.fullmatch(live_image) else None
     live = None
-    if live_match and live_match["digest"]:  # push_target keeps the repository only: add the digest back
-        live = f"{push_target(live_image or '', settings.ecr_registry_endpoint)}@{live_match['digest']}"
+    if live_image and live_digest:  # where the engine pulls the live image from, pinned to its digest
+        live = f"{push_target(repository_of(live_image), settings.ecr_registry_endpoint)}@{live_digest}"
     cache_repository = settings.cache_repository
     if cache_repository and not ECR_URI.match(cache_repository):
         registry = ECR_URI.match(repository)
