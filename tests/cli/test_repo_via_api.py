@@ -227,3 +227,17 @@ def test_a_participant_without_aws_credentials_onboards_a_fork(
     direct = cli("repo", "show", "participant/fork", ABCA_API_URL="")  # DynamoDB directly: needs credentials
     assert direct.returncode == 2
     assert "No AWS credentials were found" in direct.stderr
+
+
+def test_settings_the_api_applies_itself_are_ignored_with_a_warning(
+    repo_api: RepoApi, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, _, err = _login(repo_api, capsys, monkeypatch)
+    assert code == 0, err
+    code, out, err = _run(capsys, "repo", "onboard", "octo/guarded", "--api-url", repo_api.url, "--dry-run",
+                          "--allowed-models", "anthropic.claude-sonnet-4-6", "--max-repos", "1")
+    assert code == 0, err
+    for flag in ("--allowed-models", "--max-repos"):
+        assert f"{flag} is ignored with --api-url: the API applies its own configuration." in err
+    assert "--dry-run is ignored" not in err
+    assert out.splitlines()[0] == "octo/guarded: would create"

@@ -13,16 +13,25 @@ from typing import TYPE_CHECKING, Any
 
 from abca_deploy.errors import UserError
 from abca_deploy.repos import render, session, tokens
-from abca_deploy.repos.options import FieldSettings, OffboardSettings, UpdateSettings, wanted_fields
+from abca_deploy.repos.options import (
+    FieldSettings,
+    OffboardSettings,
+    UpdateSettings,
+    WriteSettings,
+    wanted_fields,
+)
 from abca_deploy.repos.remote import RepoApi
+from abca_deploy.settings import CommandSettings
 
 if TYPE_CHECKING:
     from abca_deploy.report import Reporter
     from abca_deploy.repos.options import ListSettings, OnboardSettings, RemoteSettings, ShowSettings
 
-LOCAL_ONLY = ("stack_name", "repo_table", "aws_region", "allowed_owners", "max_repos", "require_token",
-              "github_api_url", "required_permission", "platform_token_env")
-"""Settings the API applies on its side (its own configuration): ignored, with a warning, when set."""
+LOCAL_ONLY = tuple(name for name in WriteSettings.model_fields
+                   if name not in CommandSettings.model_fields and name != "dry_run")
+"""Settings the API applies on its side (its own configuration: where the table is, the guardrails, who may
+write): ignored, with a warning, when set. Every write setting but ``--dry-run``, so a new guardrail is one of
+them without a change here."""
 TOKEN_TEXT = {"create": "stored in a new secret", "new-version": "stored as a new secret version",
               "restore": "secret restored from scheduled deletion", "unchanged": "unchanged"}
 
