@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from abca_deploy.credentials import looks_like_credential, redact_credentials
 from abca_deploy.errors import UserError
 from abca_deploy.identifiers import REGION, STACK_NAME, STACK_REF, ssm_name_problem
 
@@ -193,26 +194,6 @@ def settings_error(
 
 def _secret(field: str) -> bool:
     return any(word in field for word in ("token", "password", "secret_value"))
-
-
-# Known credential shapes (GitHub, GitLab, Slack, AWS access and secret keys, API keys, JWTs), and any
-# unbroken run of 32+ token characters mixing upper case, lower case and digits: never echoed in an error.
-_CREDENTIAL = re.compile(
-    r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|glpat-[\w-]{20,}|xox[abprs]-[\w-]{10,}"
-    r"|\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b|\bsk-[\w-]{20,}|eyJ[\w-]{10,}\.eyJ[\w-]{10,}"
-    r"|(?<![\w+/=])(?=[\w+/=]{0,39}[0-9])(?=[\w+/=]{0,39}[a-z])(?=[\w+/=]{0,39}[A-Z])[A-Za-z0-9+/]{40}(?![\w+/=])"
-    r"|(?<![\w+=-])(?=[\w+=-]*[0-9])(?=[\w+=-]*[a-z])(?=[\w+=-]*[A-Z])[\w+=-]{32,}"
-)
-
-
-def looks_like_credential(text: str) -> bool:
-    """Whether ``text`` contains something shaped like a token, key or password (so it is never echoed)."""
-    return _CREDENTIAL.search(text) is not None
-
-
-def redact_credentials(text: str) -> str:
-    """``text`` with every credential-looking part replaced by ``***``."""
-    return _CREDENTIAL.sub("***", text)
 
 
 def matching(pattern: str, message: str) -> AfterValidator:

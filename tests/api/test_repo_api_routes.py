@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from tests.support.repo_api import RepoApi
 
 MODEL = "us.anthropic.claude-opus-4-8"
+LEAKED = "ghp_" + "Zq7Y" * 9  # a token pasted into the wrong field: never echoed in the 400
 
 
 def test_onboard_show_update_offboard_and_onboard_again(repo_api: RepoApi) -> None:
@@ -130,10 +131,12 @@ def test_validation_names_the_field_and_the_allowed_form(repo_api: RepoApi) -> N
             "build_command: must not be empty (send null to remove it)",
         ),
         ({"repo": "octo/app", "github_token": "has space"}, "github_token: is not a GitHub token"),
+        ({"repo": "octo/app", "runtime_arn": LEAKED}, "runtime_arn: is not an AgentCore runtime ARN;"),
     ):
         answer = repo_api.call("POST", "repos", body)
         assert (answer.status, answer.error["code"]) == (400, "VALIDATION_ERROR"), answer.text
         assert expected in answer.error["message"]
+        assert LEAKED not in answer.text
     assert repo_api.stack.items() == []
 
 

@@ -61,10 +61,8 @@ def _invalid(message: str) -> ApiError:
 
 
 def _got(value: Any) -> str:
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        text = json.dumps(value, ensure_ascii=False)
-        return f" (got {text[:57] + '...' if len(text) > 60 else text})"
-    return ""
+    """`` (got "X")``: the value as JSON text, as the caller sent it (never one shaped like a credential)."""
+    return v.shown(value, lambda text: json.dumps(text, ensure_ascii=False))
 
 
 def repo_name(value: Any, where: str = "repo") -> str:

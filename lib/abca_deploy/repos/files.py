@@ -10,7 +10,7 @@ import os
 import stat
 from typing import TYPE_CHECKING
 
-from abca_deploy.settings import looks_like_credential
+from abca_deploy.credentials import looks_like_credential
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
+from abca_deploy.credentials import looks_like_credential
 from abca_deploy.repos import cedar, files, models
 from abca_deploy.repos import validate as v
 from abca_deploy.repos.schema import BY_NAME, Value
@@ -23,7 +24,6 @@ from abca_deploy.settings import (
     Lines,
     Region,
     StackRef,
-    looks_like_credential,
     matching,
 )
 

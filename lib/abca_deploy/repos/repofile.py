@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from abca_deploy.credentials import looks_like_credential, redact_credentials
 from abca_deploy.repos import files, models
 from abca_deploy.repos import validate as v
 from abca_deploy.repos.schema import BY_NAME, SYSTEM, Value
-from abca_deploy.settings import looks_like_credential, redact_credentials
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -50,15 +50,6 @@ class RepoFile:
         """``repos.yaml:12: octo/app`` for error messages."""
         line = self.lines.get((repo, name), self.lines.get((repo, None), 1))
         return f"{path}:{line}: {repo}"
-
-
-def _got(value: Any) -> str:
-    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        text = repr(value) if isinstance(value, str) else str(value)
-        if looks_like_credential(text):
-            return ""
-        return f" (got {text[:57] + '...' if len(text) > 60 else text})"
-    return ""
 
 
 def _label(key: Any) -> str:
@@ -201,7 +192,7 @@ def _fields(where: str, repo: str, node: yaml.Node, data: Any, errors: list[str]
             fields[name] = v.check_field(name, raw)
         except ValueError as exc:
             reason = redact_credentials(str(exc))
-            errors.append(f"{at}: {name}: {reason}{_got(raw)}; allowed: {v.FORMS[name]}")
+            errors.append(f"{at}: {name}: {reason}{v.shown(raw)}; allowed: {v.FORMS[name]}")
     return fields
 
 

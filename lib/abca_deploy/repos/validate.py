@@ -14,6 +14,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from abca_deploy.credentials import looks_like_credential
 from abca_deploy.identifiers import RUNTIME_ARN, SECRET_ARN
 from abca_deploy.repos import cedar, models
 
@@ -58,6 +59,17 @@ FORMS: dict[str, str] = {
     "approval_gate_cap": "integer 1-500",
     **{field: _ref_form(kind) for field, kind in REF_KINDS.items()},
 }
+
+
+def shown(value: Any, quote: Callable[[str], str] = repr) -> str:
+    """`` (got X)`` for an error message: a scalar ``value`` (text quoted by ``quote``) cut to 60 characters;
+    nothing for anything else, or for a value shaped like a credential (never echoed)."""
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return ""
+    text = quote(value) if isinstance(value, str) else str(value)
+    if looks_like_credential(text):
+        return ""
+    return f" (got {text[:57] + '...' if len(text) > 60 else text})"
 
 
 def repo_name(value: Any) -> str:
