@@ -196,6 +196,34 @@ def _secret(field: str) -> bool:
     return any(word in field for word in ("token", "password", "secret_value"))
 
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+ENV_FORM = "the NAME of an environment variable that holds the token (letters, digits, '_')"
+
+
+def env_var_name(value: str) -> str:
+    """The name of an environment variable; a value that looks like a token itself is refused unseen."""
+    if looks_like_credential(value):
+        msg = ("looks like a token, not the name of an environment variable (the value is not shown): put "
+               "the token in an environment variable and pass that variable's name")
+        raise ValueError(msg)
+    if not ENV_NAME.fullmatch(value):
+        msg = "is not an environment variable name"
+        raise ValueError(msg)
+    return value
+
+
+EnvName = Annotated[str, AfterValidator(env_var_name)]
+"""The name of an environment variable that holds a token (never the token)."""
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL, or ``ValueError``."""
+    if not value.startswith(("https://", "http://")):
+        msg = "is not an http(s) URL"
+        raise ValueError(msg)
+    return value
+
+
 def matching(pattern: str, message: str) -> AfterValidator:
     """A validator: the value (when given) must match ``pattern`` in full, else ``message``."""
     compiled = re.compile(pattern)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 PLATFORM = "octo/platform"
 TOKEN, READ_ONLY = "ghs_writer", "ghs_reader"
 STACK = "main-agentcore"
+TOKEN_VALUE = "ghp_" + "Ab3d" * 9  # a token passed where its variable's name belongs: never echoed
 
 
 @pytest.fixture
@@ -84,6 +85,11 @@ def test_record_writes_a_deployment_and_its_success_status(capsys: pytest.Captur
     ([], {"GITHUB_TOKEN": ""}, "--platform-token-env: GITHUB_TOKEN is empty"),
     ([], {"GITHUB_REPOSITORY": ""}, "--platform-repository: no repository given"),
     ([], {"GITHUB_SHA": ""}, "--sha: no commit given"),
+    (["--platform-token-env", TOKEN_VALUE], {},
+     "--platform-token-env: looks like a token, not the name of an environment variable (the value is not "
+     "shown)"),
+    (["--platform-repository", "octo/" + "n" * 101], {},
+     "--platform-repository: has a repository name of 101"),
 ])
 def test_record_refuses_bad_input_with_exit_2(capsys: pytest.CaptureFixture[str], github: FakeGitHub,
                                               monkeypatch: pytest.MonkeyPatch, argv: list[str],
@@ -94,6 +100,7 @@ def test_record_refuses_bad_input_with_exit_2(capsys: pytest.CaptureFixture[str]
     code, _, err = record(capsys, "infra", "--stack-name", STACK, *argv)
     assert code == 2
     assert fragment in err
+    assert TOKEN_VALUE not in err
     assert github.deployments == {}
 
 

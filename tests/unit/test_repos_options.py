@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from abca_deploy.credentials import looks_like_credential
 from abca_deploy.repos.commands import ONBOARD
-from abca_deploy.repos.options import OnboardSettings, env_var_name
-from abca_deploy.settings import settings_error
+from abca_deploy.repos.options import OnboardSettings
+from abca_deploy.settings import env_var_name, settings_error
 
 TOKEN_CHARS = string.ascii_letters + string.digits
 github_tokens = st.builds(lambda kind, body: f"gh{kind}_{body}", st.sampled_from("pousr"),

@@ -9,14 +9,14 @@ so it needs no AWS credentials, and operators get a deployment history per lifec
 from __future__ import annotations
 
 import os
-import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from abca_deploy.errors import UserError
 from abca_deploy.github import DEFAULT_API_URL
-from abca_deploy.settings import CommandSettings
+from abca_deploy.repos.validate import repo_name
+from abca_deploy.settings import ENV_FORM, CommandSettings, EnvName, http_url
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from abca_deploy.github import Deployment, GitHub
     from abca_deploy.report import Reporter
 
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_ENV_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENVIRONMENT_PREFIX = "abca-"
 
 
@@ -42,39 +40,15 @@ def last_success(deployments: Iterable[Deployment]) -> Deployment | None:
 class PlatformSettings(CommandSettings):
     """Where deployments are recorded: the platform repository and a token for it."""
 
-    platform_repository: str | None = Field(None, description=(
+    platform_repository: Annotated[str, AfterValidator(repo_name)] | None = Field(None, description=(
         "OWNER/REPO whose GitHub deployments record what was deployed (default: GITHUB_REPOSITORY)."),
         json_schema_extra={"form": "OWNER/REPO", "metavar": "OWNER/REPO"})
-    platform_token_env: str = Field("GITHUB_TOKEN", description=(
+    platform_token_env: EnvName = Field("GITHUB_TOKEN", description=(
         "Environment variable with a token for the platform repository (deployments: read to gate, "
-        "deployments: write to record)."), json_schema_extra={"metavar": "NAME"})
-    github_api_url: str | None = Field(None, description=(
+        "deployments: write to record)."), json_schema_extra={"form": ENV_FORM, "metavar": "NAME"})
+    github_api_url: Annotated[str, AfterValidator(http_url)] | None = Field(None, description=(
         "GitHub REST API root (default: GITHUB_API_URL or https://api.github.com; GitHub Enterprise: "
         "https://HOST/api/v3)."), json_schema_extra={"form": "an http(s) URL"})
-
-    @field_validator("platform_repository")
-    @classmethod
-    def _repository(cls, value: str | None) -> str | None:
-        if value is not None and not _REPOSITORY.match(value):
-            msg = "is not OWNER/REPO"
-            raise ValueError(msg)
-        return value
-
-    @field_validator("platform_token_env")
-    @classmethod
-    def _token_env(cls, value: str) -> str:
-        if not _ENV_VAR.match(value):
-            msg = "is not an environment variable name (pass the variable's name, not the token)"
-            raise ValueError(msg)
-        return value
-
-    @field_validator("github_api_url")
-    @classmethod
-    def _api_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("https://", "http://")):
-            msg = "is not an http(s) URL"
-            raise ValueError(msg)
-        return value
 
 
 def repository(settings: PlatformSettings, env: Mapping[str, str] | None = None) -> str | None:

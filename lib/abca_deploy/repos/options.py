@@ -6,24 +6,26 @@ plural; ``FLAG_FIELDS`` maps each to the table attribute it writes.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal  # noqa: TC003 - pydantic resolves annotations at runtime
 from pathlib import Path  # noqa: TC003 - pydantic resolves annotations at runtime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
-from abca_deploy.credentials import looks_like_credential
 from abca_deploy.repos import cedar, files, models
 from abca_deploy.repos import validate as v
 from abca_deploy.repos.schema import BY_NAME, Value
 from abca_deploy.settings import (
+    ENV_FORM,
     STACK_REF_FORM,
     CommaList,
     CommandSettings,
+    EnvName,
     Lines,
     Region,
     StackRef,
+    env_var_name,
+    http_url,
     matching,
 )
 
@@ -41,24 +43,6 @@ FLAG_FIELDS = {
 ROLES = Literal["none", "read", "triage", "write", "maintain", "admin"]
 RepoName = Annotated[str, AfterValidator(v.repo_name)]
 """OWNER/REPO, validated like the Blueprint construct."""
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
-ENV_FORM = "the NAME of an environment variable that holds the token (letters, digits, '_')"
-
-
-def env_var_name(value: str) -> str:
-    """The name of an environment variable; a value that looks like a token itself is refused unseen."""
-    if looks_like_credential(value):
-        msg = ("looks like a token, not the name of an environment variable (the value is not shown): put "
-               "the token in an environment variable and pass that variable's name")
-        raise ValueError(msg)
-    if not ENV_NAME.fullmatch(value):
-        msg = "is not an environment variable name"
-        raise ValueError(msg)
-    return value
-
-
-EnvName = Annotated[str, AfterValidator(env_var_name)]
-"""The name of an environment variable that holds a token (never the token)."""
 
 
 TableName = Annotated[str | None, matching(r"[A-Za-z0-9_.-]{3,255}", "is not a DynamoDB table name")]
@@ -162,14 +146,6 @@ class WriteSettings(GuardrailSettings):
         "GITHUB_TOKEN", description="Environment variable with a token that can read the platform repository "
                                     "(for the actor check in Actions).",
         json_schema_extra={"form": ENV_FORM, "metavar": "VAR"})
-
-
-def http_url(value: str) -> str:
-    """An http(s) URL, or ``ValueError``."""
-    if not value.startswith(("https://", "http://")):
-        msg = "is not an http(s) URL"
-        raise ValueError(msg)
-    return value
 
 
 class OffboardSettings(WriteSettings, RemoteSettings):

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 
 from abca_deploy.errors import UserError
-from abca_deploy.repos.options import env_var_name, http_url
-from abca_deploy.settings import Command, CommandSettings, Region
+from abca_deploy.settings import Command, CommandSettings, Region, env_var_name, http_url
 
 if TYPE_CHECKING:
     from abca_deploy.report import Reporter
