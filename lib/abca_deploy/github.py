@@ -12,11 +12,20 @@ from typing import TYPE_CHECKING, Any
 from abca_deploy.errors import OperationFailed, UserError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
 DEFAULT_API_URL = "https://api.github.com"
 ROLE_RANK = {"none": 0, "read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
 """Repository roles from least to most privileged (the legacy permission ``write`` covers ``maintain``)."""
+
+
+def api_root(configured: str | None, env: Mapping[str, str] | None = None) -> str:
+    """The GitHub REST API root: ``--github-api-url`` when given, else ``GITHUB_API_URL`` (set on every
+    Actions runner, GitHub Enterprise Server's included), else ``DEFAULT_API_URL``."""
+    import os
+
+    env = os.environ if env is None else env
+    return configured or env.get("GITHUB_API_URL") or DEFAULT_API_URL
 
 
 @dataclass(frozen=True)

@@ -155,16 +155,15 @@ def _expect(if_match: str) -> Any:
 
 def _token(app: App, request: Request, value: str) -> NewToken:
     """The token, checked on GitHub (422 if it cannot push, 503 if GitHub cannot be asked), and its plan."""
-    import os
 
     from abca_deploy.errors import OperationFailed, UserError
-    from abca_deploy.github import DEFAULT_API_URL
+    from abca_deploy.github import api_root
     from abca_deploy.repos.errors import Refused
     from abca_deploy.repos.tokens import ACCESS_GUARDRAIL
 
     assert request.repo is not None
     request.redactor.mask(value)
-    api_url = app.settings.github_api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+    api_url = api_root(app.settings.github_api_url)
     try:
         operations.check_token_access(request.repo, value, api_url, request.redactor)
     except Refused:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import AfterValidator, Field
 
 from abca_deploy.errors import UserError
-from abca_deploy.github import DEFAULT_API_URL
+from abca_deploy.github import api_root
 from abca_deploy.repos.validate import repo_name
 from abca_deploy.settings import ENV_FORM, CommandSettings, EnvName, http_url
 
@@ -67,7 +67,7 @@ def client(settings: PlatformSettings, reporter: Reporter, env: Mapping[str, str
     reporter.mask(token)
     from abca_deploy.github import GitHub
 
-    return GitHub(token, settings.github_api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    return GitHub(token, api_root(settings.github_api_url, env))
 
 
 def require(settings: PlatformSettings, reporter: Reporter) -> tuple[str, GitHub]:

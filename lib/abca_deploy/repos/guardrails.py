@@ -10,7 +10,7 @@ import os
 from typing import TYPE_CHECKING
 
 from abca_deploy.errors import UserError
-from abca_deploy.github import DEFAULT_API_URL, ROLE_RANK
+from abca_deploy.github import ROLE_RANK, api_root
 from abca_deploy.repos.errors import GUARDRAIL_TITLE, Refused
 
 if TYPE_CHECKING:
@@ -96,5 +96,5 @@ def check_actor(required: str, token_env: str, api_url: str | None, reporter: Re
         raise UserError(msg, hint=hint, title=TITLE)
     from abca_deploy.github import GitHub
 
-    github = GitHub(token, api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL)
+    github = GitHub(token, api_root(api_url, env))
     decide_actor(repository, {actor: github.role(repository, actor) for actor in actors}, required)

@@ -75,18 +75,12 @@ def _token(settings: Any, reporter: Reporter) -> NewToken | None:
     if not isinstance(settings, FieldSettings) or settings.github_token_env is None:
         return None
     from abca_deploy.aws.secrets import Secrets
-    from abca_deploy.github import DEFAULT_API_URL
+    from abca_deploy.github import api_root
 
     token = tokens.read_token(settings.github_token_env, reporter)
-    api_url = settings.github_api_url or _env("GITHUB_API_URL") or DEFAULT_API_URL
+    api_url = api_root(settings.github_api_url)
     secrets = Secrets(aws_client("secretsmanager", settings))
     return operations.check_token(settings.repo, token, api_url, secrets, reporter)
-
-
-def _env(name: str) -> str | None:
-    import os
-
-    return os.environ.get(name) or None
 
 
 def _report(settings: Any, reporter: Reporter, change: Change, token_plan: TokenPlan | None,
