@@ -45,10 +45,6 @@ class CloudFormation:
         stack = self._stack(stack_name)
         return None if stack is None else _outputs(stack)
 
-    def output(self, stack_name: str, key: str) -> str:
-        """One output's value; a missing output is a UserError naming the outputs that exist."""
-        return pick_output(stack_name, self.outputs(stack_name), key)
-
     def template(self, stack_name: str) -> dict[str, Any]:
         """The stack's deployed template as a dict (JSON or YAML bodies)."""
         with aws_call("cloudformation:GetTemplate", stack_name):

@@ -30,12 +30,11 @@ class Unresolved(ValueError):
 
 @dataclass(frozen=True)
 class Instruction:
-    """One Dockerfile instruction: keyword (upper case), flags, arguments, and where it starts."""
+    """One Dockerfile instruction: keyword (upper case), flags, arguments."""
 
     keyword: str
     flags: tuple[str, ...]
     args: tuple[str, ...]
-    line: int
 
 
 def instructions(text: str) -> list[Instruction]:
@@ -50,7 +49,7 @@ def instructions(text: str) -> list[Instruction]:
         if directive[1].lower() == "escape" and directive[2] in {"\\", "`"}:
             escape = directive[2]
     found: list[Instruction] = []
-    index, logical, first = start, "", 0
+    index, logical = start, ""
     while index < len(lines):
         raw = lines[index]
         index += 1
@@ -59,13 +58,11 @@ def instructions(text: str) -> list[Instruction]:
             continue
         if logical and stripped.startswith("#"):
             continue  # a comment inside a continued instruction
-        if not logical:
-            first = index
         if stripped.endswith(escape) and not stripped.endswith(escape * 2):
             logical += stripped[:-1] + " "
             continue
         logical += stripped
-        instruction = _split(logical, first)
+        instruction = _split(logical)
         logical = ""
         if instruction.keyword in {"RUN", "COPY", "ADD"}:
             index = _skip_heredocs(lines, index, " ".join(instruction.args))
@@ -73,7 +70,7 @@ def instructions(text: str) -> list[Instruction]:
     return found
 
 
-def _split(text: str, line: int) -> Instruction:
+def _split(text: str) -> Instruction:
     keyword, _, rest = text.strip().partition(" ")
     tokens = rest.split()
     flags = []
@@ -88,8 +85,8 @@ def _split(text: str, line: int) -> Instruction:
         except ValueError:
             parsed = None
         if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
-            return Instruction(keyword.upper(), tuple(flags), tuple(parsed), line)
-    return Instruction(keyword.upper(), tuple(flags), tuple(tokens), line)
+            return Instruction(keyword.upper(), tuple(flags), tuple(parsed))
+    return Instruction(keyword.upper(), tuple(flags), tuple(tokens))
 
 
 def _skip_heredocs(lines: list[str], index: int, args: str) -> int:

@@ -30,7 +30,8 @@ DEFAULT_FILTERS: dict[str, tuple[str, ...]] = {
     "config": ("repos.yaml",),
 }
 FILTER_FORM = "NAME=GLOB[,GLOB...], e.g. runtime=@image,!**/*.md or infra=cdk/**,!cdk/test/**"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+FILTER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+"""A filter's name, which is also a lifecycle's (``record``)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def parse_filter(text: str) -> tuple[str, tuple[str, ...]]:
     """``NAME=GLOB,GLOB`` -> (name, globs); a ValueError names what is wrong."""
     name, sep, rest = text.partition("=")
     name = name.strip()
-    if not sep or not _NAME.match(name):
+    if not sep or not FILTER_NAME.match(name):
         msg = "must be NAME=GLOB[,GLOB...] with a NAME of letters, digits, '_' or '-'"
         raise ValueError(msg)
     globs = tuple(g.strip() for g in rest.split(",") if g.strip())

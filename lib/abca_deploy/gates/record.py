@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from abca_deploy.gates.deployments import PlatformSettings, environment_name, require
+from abca_deploy.gates.paths import FILTER_NAME
 from abca_deploy.settings import STACK_NAME_FORM, Command, StackName
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from abca_deploy.report import Reporter
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 DESCRIPTION_LIMIT = 140  # GitHub rejects longer deployment descriptions
 
 
@@ -47,7 +47,7 @@ class RecordSettings(PlatformSettings):
     @field_validator("lifecycle")
     @classmethod
     def _lifecycle(cls, value: str) -> str:
-        if not _NAME.match(value):
+        if not FILTER_NAME.match(value):
             msg = "is not a filter name (letters, digits, '_' or '-')"
             raise ValueError(msg)
         return value

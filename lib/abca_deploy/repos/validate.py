@@ -32,7 +32,6 @@ DOMAIN_MAX = 253  # a DNS name's longest text form (RFC 1035: 255 octets on the 
 REF_SHAPE = re.compile(r"registry://([a-z][a-z0-9_]*)/([a-z][a-z0-9-]*)/([a-z0-9][a-z0-9._-]*)@(.+)")
 CONSTRAINT = re.compile(r"([\^~]?)(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?")
 COMPUTE_TYPES = ("agentcore", "ecs", "lambda-microvm")
-CEDAR_MAX_BYTES = cedar.MAX_BYTES
 REF_KINDS = {"mcp_servers": "mcp_server", "cedar_policy_modules": "cedar_policy_module", "skills": "skill"}
 
 

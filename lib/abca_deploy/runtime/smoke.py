@@ -75,7 +75,7 @@ def transient(result: Invocation) -> bool:
         return True
     if result.reached_container:
         return result.status in TRANSIENT_STATUSES
-    return result.error_code in TRANSIENT_ERRORS or result.status in (429, 500, 502, 503, 504)
+    return result.error_code in TRANSIENT_ERRORS or result.status in TRANSIENT_STATUSES
 
 
 def describe(result: Invocation) -> str:

@@ -65,7 +65,7 @@ def not_found(message: str) -> ApiError:
 
 
 def conflict(message: str) -> ApiError:
-    """A ConflictException (control plane)."""
+    """A ConflictException (the control plane's, and Route 53 Resolver's JSON 1.1 error)."""
     return ApiError("ConflictException", message)
 
 

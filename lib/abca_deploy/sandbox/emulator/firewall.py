@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from abca_deploy.sandbox.emulator.errors import validation
+from abca_deploy.sandbox.emulator.errors import conflict, validation
 from abca_deploy.sandbox.emulator.firewall_rules import RuleOps
 from abca_deploy.sandbox.emulator.firewall_state import (
     DomainList,
     FirewallStore,
-    conflict,
     normalize_domain,
     page,
     timestamp,

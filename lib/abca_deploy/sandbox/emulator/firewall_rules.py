@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from abca_deploy.sandbox.emulator.errors import validation
+from abca_deploy.sandbox.emulator.errors import conflict, validation
 from abca_deploy.sandbox.emulator.firewall_state import (
     ASSOCIATION,
     Association,
     FirewallStore,
     RuleGroup,
-    conflict,
     not_found,
     page,
     timestamp,

@@ -55,11 +55,6 @@ def not_found(kind: str, resource_id: str) -> ApiError:
                     ResourceType=resource_type)
 
 
-def conflict(message: str) -> ApiError:
-    """A ConflictException (Route 53 Resolver's JSON 1.1 error)."""
-    return ApiError("ConflictException", message)
-
-
 def page(items: list[Any], params: dict[str, Any], key: str, default_max: int = 100) -> dict[str, Any]:
     """One page of a JSON 1.1 list answer (``MaxResults``/``NextToken``)."""
     start = 0
