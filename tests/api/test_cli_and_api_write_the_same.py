@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from abca_deploy.cli import main
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     import pytest
@@ -122,3 +123,25 @@ def test_cli_api_and_cli_through_the_api_store_identical_items(
         )
         == 1
     )
+
+
+def test_cli_and_api_answer_a_write_with_the_same_document(
+    api_server: Callable[..., RepoApi], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Table only (no stack outputs): offboarding a repository whose domains nothing else allows says, through
+    either door, that no domain list was brought up to date."""
+    api = api_server(repo_table=api_server().stack.table)
+    body = {"egress_allowlist": ["pypi.org"]}
+    for repo in ("octo/cli", "octo/api"):
+        assert api.call("POST", "repos", {"repo": repo, **body}).status == 201
+    assert main(["repo", "offboard", "octo/cli", "--repo-table", api.stack.table, "--output", "json"]) == 0
+    by_cli = json.loads(capsys.readouterr().out)
+    by_api = api.call("DELETE", "repos/octo%2Fapi").data
+
+    def shared(doc: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in doc.items() if k != "repo"}
+
+    assert shared(by_cli) == shared(by_api)
+    assert by_cli["action"] == "offboard"
+    assert len(by_cli["notes"]) == 1
+    assert "no stack is read" in by_cli["notes"][0]

@@ -187,14 +187,7 @@ def _written(app: App, request: Request, kind: Kind, written: Written, dry_run: 
         headers["Location"] = f"{'/' + stage if stage else ''}/repos/{quote(change.repo, safe='')}"
     from abca_deploy.repos.target import notes
 
-    data = {
-        "repo": render.row_document(row) if row is not None else {"repo": change.repo},
-        "action": change.action, "changed": written.changed, "dry_run": dry_run,
-        "changes": render.change_document(change)["changes"],
-        "token": written.token.action if written.token else None,
-        "notes": notes(change, app.platform.outputs) if kind != "offboard" else [],
-        "egress": render.egress_document(written.egress),
-    }
+    data = render.write_document(written, row, notes(change, app.platform.outputs), dry_run=dry_run)
     if written.egress is not None and written.egress.error is not None:
         msg = (f"{change.repo} was written, but the stack's DNS Firewall domain list was not brought up to "
                "date; repeat the request: it writes nothing already there and completes the list.")

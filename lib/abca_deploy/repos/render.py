@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from abca_deploy.repos.egress import EgressChange
+    from abca_deploy.repos.operations import Written
     from abca_deploy.repos.plan import Change, Scalar
     from abca_deploy.repos.schema import RepoRow
 
@@ -133,3 +134,18 @@ def egress_markdown(change: EgressChange) -> str:
     """The domain list's change for the job summary."""
     text = egress_text(change).removeprefix(f"egress domain list {change.list_id}:").strip()
     return f"DNS Firewall domain list `{change.list_id}` (egress): {text}"
+
+
+def write_document(written: Written, row: RepoRow | None, notes: Sequence[str], *,
+                   dry_run: bool) -> dict[str, Any]:
+    """The result of one write, as ``repo onboard|update|offboard --output json`` prints it and the repo API
+    answers it: the row, the change, the token's action, the notes and the domain list."""
+    change = written.change
+    return {
+        "repo": row_document(row) if row is not None else {"repo": change.repo},
+        "action": change.action, "changed": written.changed, "dry_run": dry_run,
+        "changes": change_document(change)["changes"],
+        "token": written.token.action if written.token else None,
+        "notes": list(notes),
+        "egress": egress_document(written.egress),
+    }

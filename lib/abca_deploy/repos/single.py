@@ -23,12 +23,9 @@ from abca_deploy.repos.target import aws_client, notes, now, resolve
 
 if TYPE_CHECKING:
     from abca_deploy.report import Reporter
-    from abca_deploy.repos.egress import EgressChange
-    from abca_deploy.repos.operations import Kind, NewToken
+    from abca_deploy.repos.operations import Kind, NewToken, Written
     from abca_deploy.repos.options import GuardrailSettings, OnboardSettings
-    from abca_deploy.repos.plan import Change
     from abca_deploy.repos.target import Platform
-    from abca_deploy.repos.tokens import TokenPlan
 
 TOKEN_TEXT = {"create": "stored in a new secret", "new-version": "stored as a new secret version",
               "restore": "secret restored from scheduled deletion", "unchanged": "unchanged"}
@@ -50,7 +47,7 @@ def run_write(settings: OnboardSettings | UpdateSettings | OffboardSettings, rep
     written = operations.write(platform, intent, limits, token=token, masker=reporter,
                                dry_run=settings.dry_run, when=now(),
                                domains=domainlist.of(platform, settings.aws_region))
-    _report(settings, reporter, written.change, written.token, platform, written.egress)
+    _report(settings, reporter, written, platform)
     domainlist.raise_if_failed(written.egress)
     return 0
 
@@ -83,17 +80,17 @@ def _token(settings: Any, reporter: Reporter) -> NewToken | None:
     return operations.check_token(settings.repo, token, api_url, secrets, reporter)
 
 
-def _report(settings: Any, reporter: Reporter, change: Change, token_plan: TokenPlan | None,
-            platform: Platform, egress: EgressChange | None) -> None:
+def _report(settings: Any, reporter: Reporter, written: Written, platform: Platform) -> None:
     dry_run = bool(settings.dry_run)
-    changed = change.changed or bool(token_plan and token_plan.changed) or bool(egress and egress.changed)
+    change, token_plan, egress = written.change, written.token, written.egress
     row = change.target or change.current
-    for note in notes(change, platform.outputs):
+    found = notes(change, platform.outputs)
+    for note in found:
         reporter.warning(f"{change.repo}: {note}", title="Check the platform stack")
     domainlist.warn_skipped(reporter, egress)
     reporter.set_output("repo", change.repo)
     reporter.set_output("status", row.status if row else "")
-    reporter.set_output("changed", changed)
+    reporter.set_output("changed", written.changed)
     text = render.change_text(change, dry_run=dry_run)
     if token_plan is not None:
         text += f"\n  github token: {'would be ' if dry_run and token_plan.changed else ''}" \
@@ -103,12 +100,5 @@ def _report(settings: Any, reporter: Reporter, change: Change, token_plan: Token
     heading = f"### Repository `{change.repo}`: {(render.PLANNED if dry_run else render.DONE)[change.action]}"
     summary = heading + "\n\n" + render.changes_markdown([change], dry_run=dry_run)
     reporter.summary(summary + (f"\n\n{render.egress_markdown(egress)}" if egress is not None else ""))
-    reporter.result({
-        "repo": render.row_document(row) if row else {"repo": change.repo},
-        "action": change.action, "changed": changed, "dry_run": dry_run,
-        "changes": render.change_document(change)["changes"],
-        "token": token_plan.action if token_plan else None,
-        "notes": notes(change, platform.outputs),
-        "egress": render.egress_document(egress),
-    }, text)
+    reporter.result(render.write_document(written, row, found, dry_run=dry_run), text)
 
