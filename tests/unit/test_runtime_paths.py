@@ -94,3 +94,21 @@ def test_in_actions_the_context_stays_in_the_workspace(tmp_path: Path,
 def test_an_existing_image_needs_no_context(tmp_path: Path) -> None:
     image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/a:v1"
     check_paths(PublishSettings(runtime_id=RID, image=image, context=str(tmp_path / "nowhere")))
+
+
+@pytest.mark.parametrize("flag", ["--ecr-repository", "--cache-repository"])
+@pytest.mark.parametrize("value", ["Bad Name", "abca/agent:v1", "Abca/agent",
+                                   f"123456789012.dkr.ecr.us-east-1.amazonaws.com/a@sha256:{'a' * 64}"])
+def test_repositories_are_checked_when_parsed(flag: str, value: str) -> None:
+    """Refused before the lease or any AWS call, like every other input."""
+    with pytest.raises(UserError) as caught:
+        parse(PUBLISH, "p", ["--runtime-id", RID, flag, value])
+    assert caught.value.message.startswith(f"{flag}: is not an ECR repository name or URI (no tag or digest)")
+
+
+@pytest.mark.parametrize("value", ["abca/agent", "backgroundagent-runtime/main-agentcore",
+                                   "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/agent"])
+def test_repository_names_and_uris_are_accepted(value: str) -> None:
+    settings = parse(PUBLISH, "p", ["--runtime-id", RID, "--ecr-repository", value,
+                                    "--cache-repository", value])
+    assert (settings.ecr_repository, settings.cache_repository) == (value, value)

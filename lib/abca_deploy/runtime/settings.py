@@ -102,6 +102,9 @@ ImageTag = Annotated[str, matching(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "is not
 ImageTags = Annotated[list[ImageTag], NoDecode, BeforeValidator(split_lines)]
 EcrImage = Annotated[str | None, matching(ECR_URI.pattern, "is not an ECR image URI"),
                      matching(rf".*(:[^:@/]+|@{DIGEST.pattern})", "needs a :tag or @sha256: digest")]
+EcrRepository = Annotated[str | None, matching(rf"(?:{ECR_REGISTRY}/)?{ECR_REPOSITORY}",
+                                                "is not an ECR repository name or URI (no tag or digest)")]
+"""An ECR repository, by name or as ``<registry>/<name>`` (DescribeRepositories' name pattern)."""
 HostPort = Annotated[str | None, matching(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", "is not host:port")]
 Version = Annotated[str | None, matching(r"[1-9][0-9]{0,4}", "is not a version number")]
 
@@ -158,7 +161,7 @@ class LeaseSettings(TargetSettings):
 class PublishSettings(LeaseSettings):
     """``abca-deploy runtime publish``."""
 
-    ecr_repository: str | None = Field(
+    ecr_repository: EcrRepository = Field(
         None, description="ECR repository name or URI to push to (default: the --stack-name stack's "
                           "RuntimeImageRepositoryUri output if it has one, else the current image's "
                           "repository).")
@@ -181,7 +184,7 @@ class PublishSettings(LeaseSettings):
     builder: Literal["auto", "buildkit", "classic"] = Field(
         "auto", description="How to build: BuildKit through docker buildx, layers reused from the registry "
                             "(auto falls back to the classic builder, cold, when buildx is missing).")
-    cache_repository: str | None = Field(
+    cache_repository: EcrRepository = Field(
         None, description="ECR repository (name or URI, mutable tags) for BuildKit's registry cache of every "
                           "stage (default: the image repository unless its tags are immutable).")
     image_size_limit: int = Field(
@@ -254,9 +257,7 @@ class AdoptSettings(CommandSettings):
         json_schema_extra={"form": STACK_NAME_FORM, "metavar": "NAME"})
     runtime_output: str = Field("RuntimeArn", description="The stack output holding the runtime ARN.",
                                 json_schema_extra={"metavar": "KEY"})
-    image_repository: Annotated[str | None, matching(
-        rf"(?:{ECR_REGISTRY}/)?{ECR_REPOSITORY}",
-        "is not an ECR repository name or URI (no tag or digest)")] = Field(
+    image_repository: EcrRepository = Field(
         None, description="The CI image repository to copy the live image into (default: the stack's "
                           "RuntimeImageRepositoryUri output, else its image stack's, else "
                           "backgroundagent-runtime/<stack-name in lower case>).",
