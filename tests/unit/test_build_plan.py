@@ -138,5 +138,26 @@ def test_the_live_image_is_a_cache_source_pinned_once_to_its_digest(tmp_path: Pa
     (tmp_path / "agent" / "Dockerfile").write_text("FROM scratch\n")
     settings = PublishSettings(runtime_id="rt-0123456789", context=str(tmp_path),
                                dockerfile="agent/Dockerfile", ecr_registry_endpoint=endpoint, tags=["t1"])
-    plan = plan_image(settings, "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/agent", live_image=LIVE)
+    plan = plan_image(settings, "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/agent", live_image=LIVE,
+                      immutable=True)
     assert plan.live_image == f"{pulled_from}@sha256:{'a' * 64}"
+
+
+@pytest.mark.parametrize(("flags", "immutable", "expected"), [
+    ([], False, "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/agent"),  # the image's own repository
+    ([], True, None),  # immutable tags: a cache tag could never be rewritten
+    (["abca/cache"], True, "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/cache"),
+])
+def test_the_plan_names_the_registry_cache_the_build_will_write(
+    tmp_path: Path, flags: list[str], immutable: bool, expected: str | None,
+) -> None:
+    """What `runtime publish --dry-run` shows is what the build then uses."""
+    from abca_deploy.runtime.image import plan_image
+    from abca_deploy.runtime.settings import PublishSettings
+
+    (tmp_path / "agent").mkdir()
+    (tmp_path / "agent" / "Dockerfile").write_text("FROM scratch\n")
+    settings = PublishSettings(runtime_id="rt-0123456789", context=str(tmp_path), tags=["t1"],
+                               cache_repository=flags[0] if flags else None)
+    repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/abca/agent"
+    assert plan_image(settings, repository, immutable=immutable).cache_repository == expected

@@ -44,7 +44,7 @@ class ImagePlan:
     extra_tags: tuple[str, ...] = ()
     builder: BuilderSetting = "auto"
     live_image: str | None = None  # the runtime's current image (push form, by digest): a cache source
-    cache_repository: str | None = None  # push form; None: the image repository when its tags are mutable
+    cache_repository: str | None = None  # push form; None: no registry cache (the tags are all immutable)
     size_limit: int = AGENTCORE_IMAGE_LIMIT
     sandbox: bool = False
 
@@ -120,10 +120,12 @@ def start_hashing(settings: PublishSettings) -> Future[str] | None:
 
 
 def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] | None = None,
-               live_image: str | None = None) -> ImagePlan:
+               live_image: str | None = None, *, immutable: bool) -> ImagePlan:
     """The image plan for ``repository`` (ECR form); checks the context and Dockerfile exist.
 
-    ``live_image`` is the runtime's current image (ECR form): a build imports its layers as a cache.
+    ``live_image`` is the runtime's current image (ECR form): a build imports its layers as a cache. The
+    registry cache goes to ``--cache-repository``, else to ``repository`` itself unless its tags are
+    ``immutable`` (a cache tag is rewritten by every build).
     """
     from abca_deploy.docker_engine import context_digest
 
@@ -157,7 +159,7 @@ def plan_image(settings: PublishSettings, repository: str, hashing: Future[str] 
     live = None
     if live_image and live_digest:  # where the engine pulls the live image from, pinned to its digest
         live = f"{push_target(repository_of(live_image), settings.ecr_registry_endpoint)}@{live_digest}"
-    cache_repository = settings.cache_repository
+    cache_repository = settings.cache_repository or (None if immutable else repository)
     if cache_repository and not ECR_URI.match(cache_repository):
         registry = ECR_URI.match(repository)
         cache_repository = f"{registry['registry']}/{cache_repository}" if registry else cache_repository
@@ -209,7 +211,7 @@ def realize(
         assert plan.content_tag is not None
         digest = registry.digest(repository, plan.content_tag)
         if digest is None:
-            report = (build or _build_for(plan, immutable, log))(_request(plan), auth)
+            report = (build or _build_for(plan, log))(_request(plan), auth)
             digest = registry.digest(repository, plan.content_tag) or report.digest
             log(f"build: {report.summary()}")
         else:
@@ -238,16 +240,14 @@ def _request(plan: ImagePlan) -> BuildRequest:
                         platform=plan.platform, image=f"{plan.push_repository}:{plan.content_tag}")
 
 
-def _build_for(plan: ImagePlan, immutable: bool, log: Callable[[str], None]) -> Build:
-    """The real build for ``plan``: the cache repository is the image's own unless its tags are immutable."""
+def _build_for(plan: ImagePlan, log: Callable[[str], None]) -> Build:
+    """The real build for ``plan``."""
     from abca_deploy.build.run import build_image
-
-    cache_repository = plan.cache_repository or (None if immutable else plan.push_repository)
 
     def run(request: BuildRequest, auth: RegistryAuth) -> BuildReport:
         log(f"building {plan.context}/{plan.dockerfile} for {plan.platform}")
         return build_image(request, auth, setting=plan.builder, live_image=plan.live_image,
-                           cache_repository=cache_repository, log=log)
+                           cache_repository=plan.cache_repository, log=log)
 
     return run
 

@@ -214,7 +214,8 @@ class Publisher:
 
         settings = self.settings
         repository, immutable = repository_for(settings, self.outcome.previous_image, self.clients.ecr)
-        image = plan_image(settings, repository, hashing, live_image=self.outcome.previous_image)
+        image = plan_image(settings, repository, hashing, live_image=self.outcome.previous_image,
+                           immutable=immutable)
         request = cfg.with_image(cfg.carry_forward(current), f"{repository}@<digest of the pushed image>")
         if settings.image_parameter:  # read it now: a parameter we cannot use fails before anything changes
             value = self.clients.parameters.get(settings.image_parameter)
