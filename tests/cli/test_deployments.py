@@ -155,6 +155,19 @@ def test_a_rerun_of_an_older_commit_does_not_deploy_over_a_newer_one(capsys: pyt
     assert f"{newer[:12]} (last deploy, abca-runtime-{STACK}) already contains {old[:12]}" in err
 
 
+def test_a_record_at_the_push_base_is_still_newer_than_an_older_head(
+    capsys: pytest.CaptureFixture[str], github: FakeGitHub, abca_repo: Repo,
+) -> None:
+    """runtime diffs from --base (no record), infra from its record at the same commit: only infra's is a
+    deploy that already contains head, however the filters share the one git diff."""
+    old = abca_repo.commit({"cdk/src/stacks/agent.ts": "v2"})
+    newer = abca_repo.commit({"cdk/src/stacks/agent.ts": "v3"})
+    github.add_deployment(PLATFORM, f"abca-infra-{STACK}", newer, "success")
+    result, err = changes(capsys, abca_repo, newer, old)
+    assert result == {"runtime": False, "infra": False, "config": False}
+    assert f"{newer[:12]} (last deploy, abca-infra-{STACK}) already contains {old[:12]}" in err
+
+
 def test_records_that_cannot_be_read_fall_back_to_the_push_range(capsys: pytest.CaptureFixture[str],
                                                                  github: FakeGitHub, abca_repo: Repo,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:

@@ -87,10 +87,12 @@ class ChangesSettings(PlatformSettings):
 
 @dataclass(frozen=True)
 class Base:
-    """Where a filter's diff starts: a commit (None: no base) and where it came from."""
+    """Where a filter's diff starts: a commit (None: no base), where it came from, and whether it is a
+    recorded deploy (then a head that the base already contains is older than what is deployed)."""
 
     sha: str | None
     source: str
+    deployed: bool = False
 
 
 @dataclass(frozen=True)
@@ -168,18 +170,20 @@ def deployed_bases(settings: ChangesSettings, names: Sequence[str], reporter: Re
             reporter.info(f"{name}: no successful deploy recorded for {environment} yet; diffing from "
                           "--base.")
             continue
-        found[name] = Base(last.sha, f"last deploy, {environment}")
+        found[name] = Base(last.sha, f"last deploy, {environment}", deployed=True)
     return found
 
 
 def diff_ranges(git: Git, head: str, bases: dict[str, Base], reporter: Reporter) -> dict[str, Range]:
-    """The range of each filter; one git diff per distinct base."""
-    by_base: dict[str | None, Range] = {}
+    """The range of each filter; one git diff per distinct base (a recorded deploy and a push's ``--base``
+    at the same commit are distinct: only the first can be newer than head)."""
+    by_base: dict[tuple[str | None, bool], Range] = {}
     ranges = {}
     for name, base in bases.items():
-        if base.sha not in by_base:
-            by_base[base.sha] = _range(git, base, head, reporter)
-        ranges[name] = by_base[base.sha]
+        key = (base.sha, base.deployed)
+        if key not in by_base:
+            by_base[key] = _range(git, base, head, reporter)
+        ranges[name] = by_base[key]
     return ranges
 
 
@@ -190,7 +194,7 @@ def _range(git: Git, base: Base, head: str, reporter: Reporter) -> Range:
         return Range(tuple(git.files(head)), diffed=False)
     assert base.sha is not None
     files = tuple(git.changed_files(base.sha, head))
-    stale = bool(files) and base.source.startswith("last deploy") and git.is_ancestor(head, base.sha)
+    stale = bool(files) and base.deployed and git.is_ancestor(head, base.sha)
     if stale:
         reporter.warning(f"{base.sha[:12]} ({base.source}) already contains {head[:12]}: a newer commit is "
                          "deployed, so this older one is not deployed over it.",
