@@ -68,13 +68,12 @@ class Observed:
 
 def runtime_identity(arn: str, where: str) -> tuple[str, Pseudo]:
     """The runtime id and the stack's pseudo parameters (same partition, region and account) from its ARN."""
+    from abca_deploy.runtime.target import runtime_id_from
+
+    runtime_id = runtime_id_from(arn, where)
     match = RUNTIME_ARN.fullmatch(arn)
-    if match is None:
-        msg = f"{where}: {arn!r} is not an AgentCore runtime ARN."
-        hint = ("Expected arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>; name the right output "
-                "with --runtime-output.")
-        raise UserError(msg, hint=hint, title="Invalid runtime ARN")
-    return match["id"], Pseudo(match["partition"], match["region"], match["account"])
+    assert match is not None  # runtime_id_from accepted it
+    return runtime_id, Pseudo(match["partition"], match["region"], match["account"])
 
 
 def observe(settings: DriftSettings, stacks: CloudFormation, control: AgentCoreControl,

@@ -12,12 +12,11 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.aws.cloudformation import pick_output
-from abca_deploy.errors import UserError
-from abca_deploy.identifiers import runtime_id_of
 from abca_deploy.runtime.adopt import decide
 from abca_deploy.runtime.adoption import Clients, Names, Reader, act, names, read_live
 from abca_deploy.runtime.migration import remaining_steps
 from abca_deploy.runtime.settings import AdoptSettings
+from abca_deploy.runtime.target import runtime_id_from
 from abca_deploy.runtime.tested import TestedStore, lease_path, tested_record
 from abca_deploy.settings import Command
 
@@ -67,10 +66,7 @@ def adopt(settings: AdoptSettings, reporter: Reporter, clients: Clients) -> int:
     stack = settings.stack_name
     outputs = clients.stacks.outputs(stack)
     arn = pick_output(stack, outputs, settings.runtime_output)
-    runtime_id = runtime_id_of(arn)
-    if runtime_id is None:
-        msg = f"Stack {stack} output {settings.runtime_output}: {arn!r} is not an AgentCore runtime ARN."
-        raise UserError(msg, hint="Name the right output with --runtime-output.", title="Invalid runtime ARN")
+    runtime_id = runtime_id_from(arn, f"stack {stack} output {settings.runtime_output}")
     found = names(settings, clients.stacks, outputs)
     reader = Reader(settings, clients)
     with reporter.group(f"Read the runtime image of stack {stack}"):

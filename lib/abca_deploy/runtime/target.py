@@ -30,7 +30,7 @@ def resolve(settings: RuntimeTarget) -> Target:
         return Target(settings.runtime_id, "--runtime-id")
     if settings.runtime_arn:
         arn = settings.runtime_arn
-        return Target(_id_from_arn(arn, "--runtime-arn"), "--runtime-arn", arn)
+        return Target(runtime_id_from(arn, "--runtime-arn"), "--runtime-arn", arn)
     from abca_deploy.aws.cloudformation import CloudFormation, pick_output
     from abca_deploy.aws.session import client
 
@@ -38,18 +38,17 @@ def resolve(settings: RuntimeTarget) -> Target:
     outputs = CloudFormation(client("cloudformation", settings.aws_region)).outputs(settings.stack_name)
     arn = pick_output(settings.stack_name, outputs, settings.runtime_output)
     where = f"stack {settings.stack_name} output {settings.runtime_output}"
-    return Target(_id_from_arn(arn, where), where, arn, outputs)
+    return Target(runtime_id_from(arn, where), where, arn, outputs)
 
 
-def _id_from_arn(arn: str, where: str) -> str:
+def runtime_id_from(arn: str, where: str) -> str:
+    """The runtime id of ``arn``, read from ``where`` (a flag, or ``stack S output K``); else a UserError."""
     runtime_id = runtime_id_of(arn)
     if runtime_id is None:
         msg = f"{where}: {arn!r} is not an AgentCore runtime ARN."
-        raise UserError(
-            msg,
-            hint="Expected arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>.",
-            title="Invalid runtime ARN",
-        )
+        hint = "Expected arn:aws:bedrock-agentcore:<region>:<account>:runtime/<id>" + (
+            "; name the right output with --runtime-output." if " output " in where else ".")
+        raise UserError(msg, hint=hint, title="Invalid runtime ARN")
     return runtime_id
 
 
