@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from abca_deploy.api.responses import ApiError
 from abca_deploy.repos import validate as v
-from abca_deploy.repos.schema import BY_NAME, SYSTEM
+from abca_deploy.repos.schema import BY_NAME, SECRET_FIELD, SYSTEM
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -87,7 +87,7 @@ def parse_fields(document: Mapping[str, Any], *, partial: bool, ignore: Sequence
         if problem:
             errors.append(problem)
     token = _token(document.get(TOKEN), errors) if TOKEN in document else None
-    if token is not None and "github_token_secret_arn" in wanted:
+    if token is not None and SECRET_FIELD in wanted:
         errors.append(f"{TOKEN}: cannot be combined with github_token_secret_arn (choose one)")
     if errors:
         raise _invalid("; ".join(errors) + ".")

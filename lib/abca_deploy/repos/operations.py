@@ -16,7 +16,7 @@ from abca_deploy.repos import domainlist, guardrails, tokens
 from abca_deploy.repos.apply import apply_one
 from abca_deploy.repos.errors import AlreadyOnboarded
 from abca_deploy.repos.plan import check_size, plan_offboard, plan_onboard, plan_update
-from abca_deploy.repos.schema import PENDING_SECRET
+from abca_deploy.repos.schema import PENDING_SECRET, SECRET_FIELD
 from abca_deploy.repos.target import check_compute, check_model
 from abca_deploy.repos.writes import build
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     Replan = Callable[[RepoRow | None], Change]
 
 Kind = Literal["onboard", "update", "offboard"]
-SECRET_FIELD = "github_token_secret_arn"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from abca_deploy.report import markdown_table, text_table
-from abca_deploy.repos.schema import ATTRIBUTES, PENDING_SECRET, redact_secret_arn
+from abca_deploy.repos.schema import ATTRIBUTES, PENDING_SECRET, SECRET_FIELD, redact_secret_arn
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from abca_deploy.repos.plan import Change, Scalar
     from abca_deploy.repos.schema import RepoRow
 
-SECRET_FIELD = "github_token_secret_arn"
 DONE = {"create": "created", "update": "updated", "reactivate": "re-activated", "offboard": "offboarded",
         "unchanged": "unchanged"}
 PLANNED = {"create": "would create", "update": "would update", "reactivate": "would re-activate",
@@ -149,3 +148,13 @@ def write_document(written: Written, row: RepoRow | None, notes: Sequence[str], 
         "notes": list(notes),
         "egress": egress_document(written.egress),
     }
+
+
+TOKEN_TEXT = {"create": "stored in a new secret", "new-version": "stored as a new secret version",
+              "restore": "secret restored from scheduled deletion", "unchanged": "unchanged"}
+
+
+def token_line(action: str, *, dry_run: bool) -> str:
+    """What happened (or would happen) to the repository's token secret, as the text result's last line."""
+    pending = "would be " if dry_run and action != "unchanged" else ""
+    return f"  github token: {pending}{TOKEN_TEXT.get(action, action)}"

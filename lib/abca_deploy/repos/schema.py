@@ -22,6 +22,8 @@ REMOVED = "removed"
 REMOVED_TTL_DAYS = 30  # REMOVED_REPO_TTL_DAYS in the Blueprint construct and ABCA's CLI
 PENDING_SECRET = "(new secret)"
 """Stands for a token secret's ARN in a plan until the secret is created (never written)."""
+SECRET_FIELD = "github_token_secret_arn"
+"""The attribute that names a repository's own token secret."""
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from abca_deploy.repos.options import GuardrailSettings, OnboardSettings
     from abca_deploy.repos.target import Platform
 
-TOKEN_TEXT = {"create": "stored in a new secret", "new-version": "stored as a new secret version",
-              "restore": "secret restored from scheduled deletion", "unchanged": "unchanged"}
 
 
 def run_write(settings: OnboardSettings | UpdateSettings | OffboardSettings, reporter: Reporter) -> int:
@@ -93,8 +91,7 @@ def _report(settings: Any, reporter: Reporter, written: Written, platform: Platf
     reporter.set_output("changed", written.changed)
     text = render.change_text(change, dry_run=dry_run)
     if token_plan is not None:
-        text += f"\n  github token: {'would be ' if dry_run and token_plan.changed else ''}" \
-                f"{TOKEN_TEXT[token_plan.action]}"
+        text += "\n" + render.token_line(token_plan.action, dry_run=dry_run)
     if egress is not None:
         text += "\n" + render.egress_text(egress)
     heading = f"### Repository `{change.repo}`: {(render.PLANNED if dry_run else render.DONE)[change.action]}"

@@ -17,6 +17,7 @@ from abca_deploy.lease import table_lease
 from abca_deploy.repos import domainlist, guardrails, models, ownership, render, repofile
 from abca_deploy.repos.apply import apply_many
 from abca_deploy.repos.plan import Change, check_size, plan_declared, plan_offboard
+from abca_deploy.repos.schema import SECRET_FIELD
 from abca_deploy.repos.target import cdk_declared, check_compute, grouped_notes, now, resolve
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def run_sync(settings: SyncSettings, reporter: Reporter) -> int:
             guardrails.check_capacity(sum(r.active for r in rows), added(changes), settings.max_repos)
             for change in changes:
                 if change.action in ("create", "reactivate") and change.target is not None:
-                    own_token = "github_token_secret_arn" in change.target.fields
+                    own_token = SECRET_FIELD in change.target.fields
                     guardrails.check_token_required(change.repo, own_token, settings.require_token)
             reporter.info(f"Plan: {counts_text(changes, dry_run=True)}.")
             if domains is not None and settings.dry_run:

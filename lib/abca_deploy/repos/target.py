@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from abca_deploy import abca_stack
 from abca_deploy.errors import OperationFailed, UserError
 from abca_deploy.repos.errors import InvalidField, Refused
-from abca_deploy.repos.schema import PENDING_SECRET
+from abca_deploy.repos.schema import PENDING_SECRET, SECRET_FIELD
 from abca_deploy.repos.tokens import SECRET_PREFIX
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def notes(change: Change, outputs: Mapping[str, str]) -> list[str]:
     row = change.target
     found = []
     if row is not None and row.active:
-        runtime, secret = row.fields.get("runtime_arn"), row.fields.get("github_token_secret_arn")
+        runtime, secret = row.fields.get("runtime_arn"), row.fields.get(SECRET_FIELD)
         if runtime and runtime != outputs.get("RuntimeArn"):
             found.append(RUNTIME_NOTE)
         if (isinstance(secret, str) and secret != outputs.get("GitHubTokenSecretArn")

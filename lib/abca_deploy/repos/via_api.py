@@ -32,8 +32,6 @@ LOCAL_ONLY = tuple(name for name in WriteSettings.model_fields
 """Settings the API applies on its side (its own configuration: where the table is, the guardrails, who may
 write): ignored, with a warning, when set. Every write setting but ``--dry-run``, so a new guardrail is one of
 them without a change here."""
-TOKEN_TEXT = {"create": "stored in a new secret", "new-version": "stored as a new secret version",
-              "restore": "secret restored from scheduled deletion", "unchanged": "unchanged"}
 
 
 def client(settings: RemoteSettings, reporter: Reporter) -> RepoApi:
@@ -98,8 +96,7 @@ def _report(reporter: Reporter, result: dict[str, Any]) -> None:
         old = "" if action == "create" else f"{_text(change['old'])} -> "
         lines.append(f"  {change['field']}: {old}{_text(change['new'])}")
     if result.get("token"):
-        pending = "would be " if dry_run and result["token"] != "unchanged" else ""
-        lines.append(f"  github token: {pending}{TOKEN_TEXT.get(result['token'], result['token'])}")
+        lines.append(render.token_line(result["token"], dry_run=dry_run))
     reporter.summary(f"### Repository `{repo}`: {verb} (through the repository API)")
     reporter.result(result, "\n".join(lines))
 
