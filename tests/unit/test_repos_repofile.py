@@ -61,6 +61,8 @@ repos:
      "repos.yaml:3: octo/app: cedar_policies: policy 1 is not valid Cedar"),
     ("repos:\n  octo/app:\n    model_id: anthropic.claude-opus-4-8\n",
      "repos.yaml:3: octo/app: model_id: is not an inference-profile id: Bedrock does not invoke a bare"),
+    ("repos:\n  octo/app:\n    build_command: ' '\n",
+     "repos.yaml:3: octo/app: build_command: must not be empty (omit it, or write null, to remove it)"),
     ("repos:\n  octo/app: [1]\n", "repos.yaml:2: octo/app: must be a mapping of fields"),
     ("repos:\n  octo/app:\n    max_turns: [5\n", "repos.yaml:4: not valid YAML"),
     ("repo:\n  octo/app: {}\n", "repos.yaml:1: the file must be a mapping with a `repos:` key"),

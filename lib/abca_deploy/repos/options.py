@@ -216,7 +216,13 @@ class FieldSettings(WriteSettings, RemoteSettings):
                      "token_secret_arn", mode="before")
     @classmethod
     def _scalar(cls, value: Any, info: ValidationInfo) -> Any:
-        return None if value is None else v.check_field(FLAG_FIELDS[str(info.field_name)], value)
+        try:
+            return None if value is None else v.check_field(FLAG_FIELDS[str(info.field_name)], value)
+        except ValueError as exc:
+            if str(exc) == v.EMPTY:
+                msg = f"{v.EMPTY} (to remove it, use --unset)"
+                raise ValueError(msg) from None
+            raise
 
     @field_validator("model")
     @classmethod

@@ -191,7 +191,8 @@ def _fields(where: str, repo: str, node: yaml.Node, data: Any, errors: list[str]
         try:
             fields[name] = v.check_field(name, raw)
         except ValueError as exc:
-            reason = redact_credentials(str(exc))
+            reason = redact_credentials(str(exc)) + (" (omit it, or write null, to remove it)"
+                                                     if str(exc) == v.EMPTY else "")
             errors.append(f"{at}: {name}: {reason}{v.shown(raw)}; allowed: {v.FORMS[name]}")
     return fields
 

@@ -86,14 +86,17 @@ def repo_name(value: Any) -> str:
     return value
 
 
+EMPTY = "must not be empty"
+"""Why blank text is refused; each front door adds how to remove a field there (--unset, null, omit it)."""
+
+
 def text(value: Any) -> str:
     """Non-empty text, stored as given."""
     if not isinstance(value, str):
         msg = "must be text"
         raise ValueError(msg)
     if not value.strip():
-        msg = "must not be empty (to remove it, use --unset)"
-        raise ValueError(msg)
+        raise ValueError(EMPTY)
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
