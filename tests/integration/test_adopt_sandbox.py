@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from tests.integration.conftest import EXAMPLES
+from tests.support.engine import running_engine
 from tests.support.ports import sandbox_flags
 
 from abca_deploy.build.registry import Registry
@@ -50,12 +51,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str,
 def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
             ) -> Iterator[list[str]]:
     """An unpatched sandbox, and the environment pointing every client at it."""
-    import docker
-
-    try:
-        docker.from_env(timeout=10).ping()
-    except Exception as exc:
-        pytest.skip(f"no Docker Engine: {exc}")
+    running_engine().close()
     args = sandbox_flags(tmp_path / "state")
     code, _, err = _cli(capsys, "sandbox", "up", *args)
     assert code == 0, err

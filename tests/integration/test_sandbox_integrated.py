@@ -9,11 +9,11 @@ maintain the list; a later `up` keeps the shape, and `--shape unpatched` turns i
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from tests.support.engine import running_engine
 from tests.support.ports import sandbox_flags
 
 from abca_deploy import abca_stack
@@ -35,14 +35,7 @@ def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict
 
 @pytest.fixture
 def sandbox_args(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[list[str]]:
-    import docker
-
-    try:
-        docker.from_env(timeout=10).ping()
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise  # CI must have an engine (scripts/bootstrap starts one)
-        pytest.skip(f"no Docker Engine: {exc}")
+    running_engine().close()
     args = sandbox_flags(tmp_path / "state", api=False)
     yield args
     main(["sandbox", "down", *args])

@@ -6,13 +6,13 @@ One sandbox serves the whole lifecycle: seeding it (a build, a push, a runtime) 
 from __future__ import annotations
 
 import json
-import os
 import socket
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from tests.support.engine import running_engine
 from tests.support.ports import free_port, free_ports, sandbox_flags
 
 from abca_deploy.cli import main
@@ -28,19 +28,6 @@ pytestmark = pytest.mark.docker
 LABEL = "abca-deploy.sandbox.instance"
 
 
-def _docker() -> Any:
-    import docker
-
-    try:
-        client = docker.from_env(timeout=10)
-        client.ping()
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise  # CI must have an engine (scripts/bootstrap starts one)
-        pytest.skip(f"no Docker Engine: {exc}")
-    return client
-
-
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
     code = main([*argv, "--output", "json"])
     out, err = capsys.readouterr()
@@ -49,7 +36,7 @@ def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
-    client = _docker()
+    client = running_engine()
     yield client
     client.close()
 

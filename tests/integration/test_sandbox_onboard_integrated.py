@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from tests.support.engine import running_engine
 from tests.support.ports import sandbox_flags
 
 from abca_deploy import abca_stack
@@ -43,14 +43,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str,
 def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
             monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """An integrated sandbox; its `sandbox env` variables are set. Yields what `up` seeded."""
-    import docker
-
-    try:
-        docker.from_env(timeout=10).ping()
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise  # CI must have an engine (scripts/bootstrap starts one)
-        pytest.skip(f"no Docker Engine: {exc}")
+    running_engine().close()
     args = sandbox_flags(tmp_path / "state", api=False)
     try:
         code, up = _cli(capsys, "sandbox", "up", *args, "--shape", "integrated")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.engine import running_engine
 from tests.support.ports import sandbox_flags
 
 pytestmark = pytest.mark.docker
@@ -41,16 +42,7 @@ def _uv() -> str:
 
 
 def _docker_up() -> None:
-    import docker
-
-    try:
-        client = docker.from_env(timeout=10)
-        client.ping()
-        client.close()
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Docker Engine: {exc}")
+    running_engine().close()
 
 
 class Venv:
