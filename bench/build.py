@@ -137,7 +137,7 @@ def publish_image(context: Path, base: str, live: str | None) -> tuple[float, st
     settings = PublishSettings(runtime_id="bench-AbCdEfGhIj", context=str(context), platform=HOST_PLATFORM,
                                build_args=[f"BASE_IMAGE={base}"], ecr_registry_endpoint=PROXY, tags=["bench"])
     start = time.perf_counter()
-    plan = plan_image(settings, f"{ECR}/{REPOSITORY}", live_image=live)
+    plan = plan_image(settings, f"{ECR}/{REPOSITORY}", live_image=live, immutable=False)
     result = realize(plan, AUTH, immutable=False, log=lambda _line: None)
     return time.perf_counter() - start, result.digest, result.build_summary()
 
